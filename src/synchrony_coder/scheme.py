@@ -10,10 +10,9 @@ matched pairs of engagement codes (SCIENCE.md §2). The default scheme follows t
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import tomllib
 
 from .errors import DataError
 
