@@ -281,3 +281,15 @@ def test_property_reader_never_crashes(tmp_path, data):
     assert df is not None or problems
     for p in problems:
         assert str(p).startswith(str(path))
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        write_events(simulate_session(seed=6), tmp_path / "p.csv")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "p.csv").stat().st_mode) == 0o644
