@@ -1,0 +1,53 @@
+"""A coding session without Qt: where it lives, one coder's events, pure edits, crash safety.
+
+- :mod:`.manifest`: :func:`find_session` reads a session folder (``session.toml``) or bare videos.
+- :mod:`.edits`: :class:`Event`, :class:`Change` and the pure operations (``add_event``,
+  ``delete_event``, ``set_code``, ``move_onset``, ``move_offset``, ``start_state``, ``close_state``)
+  that return a change with its inverse.
+- :mod:`.journal` and :mod:`.model`: :class:`CodingSession` applies changes, journals each one
+  (fsynced) and recovers after a crash.
+"""
+
+from __future__ import annotations
+
+from .edits import (
+    Change,
+    EditError,
+    Event,
+    add_event,
+    apply_change,
+    close_state,
+    covering_state,
+    delete_event,
+    events_from_frame,
+    events_to_frame,
+    move_offset,
+    move_onset,
+    set_code,
+    start_state,
+)
+from .manifest import MANIFEST, SessionError, SessionSpec, VideoRef, find_session
+from .model import CodingSession
+
+__all__ = [
+    "MANIFEST",
+    "Change",
+    "CodingSession",
+    "EditError",
+    "Event",
+    "SessionError",
+    "SessionSpec",
+    "VideoRef",
+    "add_event",
+    "apply_change",
+    "close_state",
+    "covering_state",
+    "delete_event",
+    "events_from_frame",
+    "events_to_frame",
+    "find_session",
+    "move_offset",
+    "move_onset",
+    "set_code",
+    "start_state",
+]

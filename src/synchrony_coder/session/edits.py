@@ -1,0 +1,316 @@
+"""Pure edit operations on one coder's events: each returns a :class:`Change` that knows its inverse.
+
+The events of an open session are a mapping ``event id -> Event`` (ids are stable for the life of
+the session; they are row numbers of the CSV when it is loaded). An operation never mutates that
+mapping: it computes a :class:`Change` (for each touched id, the event before and after, ``None``
+meaning absent), checks the result with the same rules as ``validate``
+(:func:`synchrony_coder.events.check_table`, SCIENCE.md §1) and returns it. :func:`apply_change`
+applies a change; ``change.inverse()`` undoes it. Undo stacks, scripts, tests and the crash journal
+all use these same objects, as in the command pattern of SLEAP's ``gui/commands.py``.
+
+Continuous coding of state tiers (Bakeman & Quera, 2011, ch. 3: "a state lasts until the next one
+starts"): :func:`start_state` at time t ends the state that covers t in an exclusive tier there and
+begins the new one, which lasts until the tier's next coded onset (or the end of the video);
+:func:`close_state` ends the covering state at t.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from ..errors import DataError
+from ..events import REQUIRED_COLUMNS, check_table
+from ..scheme import Scheme
+
+__all__ = [
+    "Change",
+    "EditError",
+    "Event",
+    "add_event",
+    "apply_change",
+    "close_state",
+    "covering_state",
+    "delete_event",
+    "events_from_frame",
+    "events_to_frame",
+    "move_offset",
+    "move_onset",
+    "set_code",
+    "start_state",
+]
+
+
+class EditError(DataError):
+    """An edit that would break the rules of the events table (one line, says why)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One coded event; ``offset_s`` is ``None`` for a point event."""
+
+    tier: str
+    code: str
+    onset_s: float
+    offset_s: float | None = None
+    onset_frame: int | None = None
+    offset_frame: int | None = None
+    extras: tuple[tuple[str, str], ...] = ()  # modifiers, comment and unknown columns, in order
+
+    @property
+    def is_point(self) -> bool:
+        return self.offset_s is None
+
+    def covers(self, t: float) -> bool:
+        """True when the state interval ``[onset_s, offset_s)`` contains ``t``."""
+        return self.offset_s is not None and self.onset_s <= t < self.offset_s
+
+
+Events = Mapping[int, Event]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an edit does: ``(id, before, after)`` per touched event (``None``: absent)."""
+
+    label: str
+    rows: tuple[tuple[int, Event | None, Event | None], ...]
+
+    def inverse(self) -> Change:
+        return Change(self.label, tuple((i, after, before) for i, before, after in self.rows))
+
+    @property
+    def focus(self) -> int | None:
+        """The id an editor should select after this change (the last one still present)."""
+        present = [i for i, _, after in self.rows if after is not None]
+        return present[-1] if present else None
+
+
+def apply_change(events: Events, change: Change) -> dict[int, Event]:
+    """A new mapping with ``change`` applied (``events`` is left untouched)."""
+    out = dict(events)
+    for i, _, after in change.rows:
+        if after is None:
+            out.pop(i, None)
+        else:
+            out[i] = after
+    return out
+
+
+def _ms(t: float) -> float:
+    return round(float(t), 3)
+
+
+def _next_id(events: Events) -> int:
+    return max(events, default=-1) + 1
+
+
+def _checked(events: Events, scheme: Scheme, change: Change) -> Change:
+    """Return ``change`` if the tiers it touches stay valid (SCIENCE.md §1), else raise."""
+    tiers = {ev.tier for _, b, a in change.rows for ev in (b, a) if ev is not None}
+    after = apply_change(events, change)
+    touched = {i: ev for i, ev in after.items() if ev.tier in tiers}
+    problems = check_table(events_to_frame(touched, "s", "c"), scheme)
+    if problems:
+        p = problems[0]
+        where = f"{p.column}: " if p.column else ""
+        raise EditError(f"{change.label}: {where}{p.message}")
+    return change
+
+
+def add_event(
+    events: Events,
+    scheme: Scheme,
+    tier: str,
+    code: str,
+    onset_s: float,
+    onset_frame: int | None = None,
+    offset_s: float | None = None,
+    offset_frame: int | None = None,
+) -> Change:
+    """Add one event (a point when ``offset_s`` is None)."""
+    ev = Event(
+        tier,
+        code,
+        _ms(onset_s),
+        None if offset_s is None else _ms(offset_s),
+        onset_frame,
+        offset_frame,
+    )
+    return _checked(events, scheme, Change(f"add {tier}/{code}", ((_next_id(events), None, ev),)))
+
+
+def delete_event(events: Events, event_id: int) -> Change:
+    """Remove one event."""
+    ev = events[event_id]
+    return Change(f"delete {ev.tier}/{ev.code}", ((event_id, ev, None),))
+
+
+def set_code(events: Events, scheme: Scheme, event_id: int, code: str) -> Change:
+    """Give an event another code of its tier."""
+    ev = events[event_id]
+    new = replace(ev, code=code)
+    return _checked(events, scheme, Change(f"recode {ev.tier} to {code}", ((event_id, ev, new),)))
+
+
+def move_onset(
+    events: Events, scheme: Scheme, event_id: int, onset_s: float, onset_frame: int | None = None
+) -> Change:
+    """Move an event's onset (a point event moves as a whole)."""
+    ev = events[event_id]
+    new = replace(ev, onset_s=_ms(onset_s), onset_frame=onset_frame)
+    what = "move" if ev.is_point else "move onset of"
+    return _checked(events, scheme, Change(f"{what} {ev.tier}/{ev.code}", ((event_id, ev, new),)))
+
+
+def move_offset(
+    events: Events, scheme: Scheme, event_id: int, offset_s: float, offset_frame: int | None = None
+) -> Change:
+    """Move a state event's offset."""
+    ev = events[event_id]
+    if ev.is_point:
+        raise EditError(f"move offset: {ev.tier} is a point tier; its events have no offset")
+    new = replace(ev, offset_s=_ms(offset_s), offset_frame=offset_frame)
+    return _checked(
+        events, scheme, Change(f"move offset of {ev.tier}/{ev.code}", ((event_id, ev, new),))
+    )
+
+
+def covering_state(events: Events, tier: str, t: float) -> int | None:
+    """The id of the latest-starting state event of ``tier`` covering time ``t``, or None."""
+    best: tuple[float, int] | None = None
+    for i, ev in events.items():
+        if ev.tier == tier and ev.covers(t) and (best is None or ev.onset_s >= best[0]):
+            best = (ev.onset_s, i)
+    return None if best is None else best[1]
+
+
+def start_state(
+    events: Events,
+    scheme: Scheme,
+    tier: str,
+    code: str,
+    t_s: float,
+    frame: int | None,
+    end_s: float,
+    end_frame: int | None,
+) -> Change:
+    """Start state ``code`` of ``tier`` at ``t_s`` (continuous coding).
+
+    In an exclusive tier, the state covering ``t_s`` ends there (or is recoded when it starts at
+    ``t_s`` exactly) and the new state lasts until that state's old end; with nothing covering
+    ``t_s`` it lasts until the tier's next onset, or ``end_s`` (the end of the video). In a
+    non-exclusive tier the new state lasts until the next onset of the same code, or ``end_s``.
+    """
+    t = _ms(t_s)
+    if t >= _ms(end_s):
+        raise EditError(f"start {tier}/{code}: {t:.3f} s is at or after the end ({end_s:.3f} s)")
+    rows: list[tuple[int, Event | None, Event | None]] = []
+    exclusive = scheme.tier(tier).exclusive
+    stop, stop_frame = _ms(end_s), end_frame
+    cover = covering_state(events, tier, t) if exclusive else None
+    if cover is not None:
+        old = events[cover]
+        assert old.offset_s is not None
+        if old.onset_s == t:
+            return set_code(events, scheme, cover, code)
+        stop, stop_frame = old.offset_s, old.offset_frame
+        rows.append((cover, old, replace(old, offset_s=t, offset_frame=frame)))
+    else:
+        later = [
+            ev
+            for ev in events.values()
+            if ev.tier == tier and ev.onset_s > t and (exclusive or ev.code == code)
+        ]
+        if later:
+            nxt = min(later, key=lambda ev: ev.onset_s)
+            stop, stop_frame = nxt.onset_s, nxt.onset_frame
+    new = Event(tier, code, t, stop, frame, stop_frame)
+    rows.append((_next_id(events), None, new))
+    return _checked(events, scheme, Change(f"start {tier}/{code}", tuple(rows)))
+
+
+def close_state(
+    events: Events,
+    scheme: Scheme,
+    tier: str,
+    t_s: float,
+    frame: int | None,
+    code: str | None = None,
+) -> Change:
+    """End the state of ``tier`` (of ``code``, when given) covering ``t_s`` at ``t_s``.
+
+    A state closed at its own onset would be empty, so it is removed.
+    """
+    t = _ms(t_s)
+    candidates = {
+        i: ev for i, ev in events.items() if ev.tier == tier and (code is None or ev.code == code)
+    }
+    cover = covering_state(candidates, tier, t)
+    if cover is None:
+        raise EditError(f"close {tier}: no state of {tier} runs at {t:.3f} s")
+    old = events[cover]
+    if old.onset_s == t:
+        return Change(f"close {tier}/{old.code}", ((cover, old, None),))
+    new = replace(old, offset_s=t, offset_frame=frame)
+    return _checked(events, scheme, Change(f"close {tier}/{old.code}", ((cover, old, new),)))
+
+
+def events_to_frame(events: Events, session: str, coder: str) -> pd.DataFrame:
+    """The events as a tidy table (SCIENCE.md §1), sorted by onset, then tier."""
+    items = sorted(events.items(), key=lambda kv: (kv[1].onset_s, kv[1].tier, kv[0]))
+    extra_cols: list[str] = []
+    for _, ev in items:
+        for k, _v in ev.extras:
+            if k not in extra_cols:
+                extra_cols.append(k)
+    data: dict[str, list] = {c: [] for c in REQUIRED_COLUMNS}
+    data.update(onset_frame=[], offset_frame=[], **{c: [] for c in extra_cols})
+    for _, ev in items:
+        data["session"].append(session)
+        data["coder"].append(coder)
+        data["tier"].append(ev.tier)
+        data["code"].append(ev.code)
+        data["onset_s"].append(ev.onset_s)
+        data["offset_s"].append(float("nan") if ev.offset_s is None else ev.offset_s)
+        data["onset_frame"].append(ev.onset_frame)
+        data["offset_frame"].append(ev.offset_frame)
+        extras = dict(ev.extras)
+        for c in extra_cols:
+            data[c].append(extras.get(c, ""))
+    df = pd.DataFrame(data)
+    for c in ("session", "coder", "tier", "code", *extra_cols):
+        df[c] = df[c].astype(object)
+    df["onset_s"] = df["onset_s"].astype(float)
+    df["offset_s"] = df["offset_s"].astype(float)
+    for c in ("onset_frame", "offset_frame"):
+        df[c] = pd.array([pd.NA if v is None else v for v in df[c]], dtype="Int64")
+    df.index = pd.Index([i for i, _ in items], name="event_id")
+    return df
+
+
+def events_from_frame(df: pd.DataFrame) -> dict[int, Event]:
+    """Events keyed by row number, from a table read by :func:`synchrony_coder.read_events`."""
+    extra_cols = [
+        c
+        for c in df.columns
+        if c not in REQUIRED_COLUMNS and c not in ("onset_frame", "offset_frame")
+    ]
+    out: dict[int, Event] = {}
+    for k, rec in enumerate(df.to_dict("records")):
+        out[k] = Event(
+            tier=str(rec["tier"]),
+            code=str(rec["code"]),
+            onset_s=_ms(rec["onset_s"]),
+            offset_s=None if pd.isna(rec["offset_s"]) else _ms(rec["offset_s"]),
+            onset_frame=_frame(rec.get("onset_frame")),
+            offset_frame=_frame(rec.get("offset_frame")),
+            extras=tuple((c, str(rec[c])) for c in extra_cols),
+        )
+    return out
+
+
+def _frame(v: object) -> int | None:
+    return None if v is None or pd.isna(v) else int(v)  # type: ignore[arg-type]

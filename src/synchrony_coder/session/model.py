@@ -1,0 +1,138 @@
+"""One coder's open session: the events, the crash journal, save and recovery (no Qt here).
+
+The GUI observes a :class:`CodingSession` (callbacks, as napari's models emit events) and sends it
+:class:`~synchrony_coder.session.edits.Change` objects built by the pure operations of
+:mod:`.edits`; every applied change is journaled and fsynced at once, so a crash, a kill or a power
+cut loses nothing already shown on screen. ``save()`` writes the coder's CSV atomically in the
+SCIENCE.md §1 format and starts a fresh journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+import pandas as pd
+
+from ..events import empty_events, read_events, write_events
+from ..scheme import Scheme, load_scheme
+from .edits import Change, Event, apply_change, events_from_frame, events_to_frame
+from .journal import Journal, read_journal
+from .manifest import SessionSpec
+
+__all__ = ["CodingSession"]
+
+Listener = Callable[[Change], None]
+
+
+class CodingSession:
+    """The events one coder made for one session, kept safe on disk after every change.
+
+    Build it with :meth:`open`. ``recovered`` is the number of journaled changes replayed because
+    the previous run ended without saving (a crash, a kill, a power cut).
+    """
+
+    def __init__(
+        self,
+        spec: SessionSpec,
+        coder: str,
+        scheme: Scheme,
+        events: dict[int, Event],
+        saved: dict[int, Event],
+        journal: Journal,
+        recovered: int = 0,
+    ) -> None:
+        self.spec = spec
+        self.coder = coder
+        self.scheme = scheme
+        self.path = spec.events_path(coder)
+        self.recovered = recovered
+        self._events = events
+        self._saved = saved
+        self._journal = journal
+        self._listeners: list[Listener] = []
+
+    @classmethod
+    def open(cls, spec: SessionSpec, coder: str, scheme: Scheme | None = None) -> CodingSession:
+        """Open (or start) ``coder``'s events of ``spec``, replaying a crash journal if present.
+
+        Raises
+        ------
+        EventsFileError
+            The coder's CSV breaks the rules of SCIENCE.md §1.
+        SchemeError
+            The session's scheme cannot be loaded.
+        """
+        scheme = scheme or load_scheme(spec.scheme)
+        path = spec.events_path(coder)
+        base = read_events(path, scheme) if path.exists() else empty_events()
+        saved = events_from_frame(base)
+        changes = read_journal(path)
+        events = saved
+        for change in changes:
+            events = apply_change(events, change)
+        journal = Journal(path)
+        journal.reset()  # rewritten clean: drops a torn last line before we append again
+        for change in changes:
+            journal.append(change)
+        return cls(spec, coder, scheme, events, saved, journal, recovered=len(changes))
+
+    # -- reading ------------------------------------------------------------------------------
+    @property
+    def events(self) -> Mapping[int, Event]:
+        """The current events by id (read-only)."""
+        return MappingProxyType(self._events)
+
+    @property
+    def session_id(self) -> str:
+        return self.spec.session
+
+    @property
+    def dirty(self) -> bool:
+        """True when the CSV on disk differs from the events shown (the journal holds the rest)."""
+        return self._events != self._saved
+
+    def frame(self) -> pd.DataFrame:
+        """The events as a tidy table (SCIENCE.md §1) indexed by event id."""
+        return events_to_frame(self._events, self.spec.session, self.coder)
+
+    # -- changing -----------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(change)`` after every applied change (and after save, with no rows)."""
+        self._listeners.append(listener)
+
+    def apply(self, change: Change) -> None:
+        """Apply a change built by an operation of :mod:`.edits`; durable when this returns."""
+        self._events = apply_change(self._events, change)
+        self._journal.append(change)
+        self._notify(change)
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the events to the coder's CSV (atomic), or to ``path`` ("save as" export).
+
+        Saving to the coder's own CSV also starts a fresh journal and clears :attr:`dirty`.
+        """
+        target = Path(path) if path is not None else self.path
+        write_events(self.frame().reset_index(drop=True), target)
+        if target.resolve() == self.path.resolve():
+            self._saved = dict(self._events)
+            self._journal.reset()
+            self._journal.open()
+            self._notify(Change("save", ()))
+        return target
+
+    def close(self, discard: bool = False) -> None:
+        """Close the journal; with ``discard``, unsaved changes are dropped for good.
+
+        Without ``discard`` and with unsaved changes, the journal stays so the next open recovers
+        them.
+        """
+        if discard or not self.dirty:
+            self._journal.remove()
+        else:
+            self._journal.close()
+
+    def _notify(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            listener(change)

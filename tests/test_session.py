@@ -1,0 +1,297 @@
+"""The Qt-free session model: pure edits and their inverses, continuous coding, journal, recovery.
+
+Oracles: continuous coding is checked against a per-frame brute-force replay of the key presses
+(the code shown at a frame is the last key pressed at or before it, a repeated key ends the state);
+validity against ``check_table`` (the rules of ``validate``); files against ``read_events``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synchrony_coder import load_scheme, read_events
+from synchrony_coder.events import check_table, write_events
+from synchrony_coder.session import (
+    CodingSession,
+    EditError,
+    Event,
+    SessionError,
+    add_event,
+    apply_change,
+    close_state,
+    covering_state,
+    delete_event,
+    find_session,
+    move_offset,
+    move_onset,
+    set_code,
+    start_state,
+)
+from synchrony_coder.session.edits import events_to_frame
+from synchrony_coder.session.journal import journal_path
+from synchrony_coder.simulate import simulate_session
+
+FPS = 25.0
+N_FRAMES = 500
+END = N_FRAMES / FPS
+SCHEME = load_scheme()
+
+
+def t(frame: int) -> float:
+    return round(frame / FPS, 3)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "video.mp4").write_bytes(b"not decoded here")
+    (tmp_path / "session.toml").write_text(
+        'session = "s09"\nscheme = "default"\n[[videos]]\npath = "video.mp4"\noffset_s = 0.0\n'
+    )
+    return tmp_path
+
+
+def press(events, code_tier: str, code: str, frame: int):
+    """What a coder's key press does (the GUI's rule): the running code's key closes it."""
+    cover = covering_state(events, code_tier, t(frame))
+    if cover is not None and events[cover].code == code:
+        return close_state(events, SCHEME, code_tier, t(frame), frame)
+    return start_state(events, SCHEME, code_tier, code, t(frame), frame, END, N_FRAMES)
+
+
+# -- pure operations --------------------------------------------------------------------------
+def test_add_point_and_undo():
+    ch = add_event({}, SCHEME, "infant_bid", "reach", 1.2345, 31)
+    ev = apply_change({}, ch)
+    assert list(ev.values()) == [Event("infant_bid", "reach", 1.234, None, 31, None)]
+    assert apply_change(ev, ch.inverse()) == {}
+    assert ch.focus == 0
+
+
+@pytest.mark.parametrize(
+    ("tier", "code", "offset", "msg"),
+    [
+        ("infant_bid", "nope", None, "unknown code"),
+        ("infant_bid", "reach", 3.0, "must be empty"),
+        ("infant_engagement", "positive", None, "needs an offset"),
+        ("infant_engagement", "positive", 0.5, "not after onset"),
+    ],
+)
+def test_add_rejects_what_validate_rejects(tier, code, offset, msg):
+    with pytest.raises(EditError, match=msg):
+        add_event({}, SCHEME, tier, code, 1.0, None, offset)
+
+
+def test_exclusive_overlap_rejected_and_touching_allowed():
+    ev = apply_change({}, add_event({}, SCHEME, "phase", "play", 0.0, 0, 10.0, 250))
+    with pytest.raises(EditError, match="overlaps"):
+        add_event(ev, SCHEME, "phase", "reunion", 9.0, None, 12.0)
+    ok = add_event(ev, SCHEME, "phase", "reunion", 10.0, 250, 12.0, 300)
+    ev = apply_change(ev, ok)
+    with pytest.raises(EditError, match="overlaps"):
+        move_onset(ev, SCHEME, 1, 9.96)
+    with pytest.raises(EditError, match="not after onset"):
+        move_offset(ev, SCHEME, 1, 10.0)
+    with pytest.raises(EditError, match="unknown code"):
+        set_code(ev, SCHEME, 1, "positive")
+
+
+def test_edits_and_their_inverses():
+    ev = apply_change({}, add_event({}, SCHEME, "phase", "play", 0.0, 0, 10.0, 250))
+    ev = apply_change(ev, add_event(ev, SCHEME, "infant_bid", "smile", 2.0, 50))
+    for ch in (
+        set_code(ev, SCHEME, 0, "reunion"),
+        move_onset(ev, SCHEME, 0, 1.0, 25),
+        move_offset(ev, SCHEME, 0, 12.0, 300),
+        move_onset(ev, SCHEME, 1, 3.0, 75),
+        delete_event(ev, 1),
+    ):
+        after = apply_change(ev, ch)
+        assert after != ev
+        assert apply_change(after, ch.inverse()) == ev
+    with pytest.raises(EditError, match="point tier"):
+        move_offset(ev, SCHEME, 1, 4.0)
+
+
+def test_start_state_splits_the_running_state_and_recodes_at_its_onset():
+    ev = apply_change({}, start_state({}, SCHEME, "phase", "play", 0.0, 0, END, N_FRAMES))
+    assert ev[0] == Event("phase", "play", 0.0, END, 0, N_FRAMES)
+    ch = start_state(ev, SCHEME, "phase", "still_face", 4.0, 100, END, N_FRAMES)
+    ev2 = apply_change(ev, ch)
+    assert ev2[0].offset_s == 4.0 and ev2[0].offset_frame == 100
+    assert ev2[1] == Event("phase", "still_face", 4.0, END, 100, N_FRAMES)
+    assert apply_change(ev2, ch.inverse()) == ev
+    # pressing another code at the same frame recodes instead of making an empty event
+    ev3 = apply_change(ev2, start_state(ev2, SCHEME, "phase", "reunion", 4.0, 100, END, N_FRAMES))
+    assert sorted(e.code for e in ev3.values()) == ["play", "reunion"]
+    # before a later event, a new state fills the gap up to it
+    gap = apply_change(ev3, close_state(ev3, SCHEME, "phase", 2.0, 50))
+    filled = apply_change(gap, start_state(gap, SCHEME, "phase", "reunion", 3.0, 75, END, 500))
+    new = [e for e in filled.values() if e.onset_s == 3.0][0]
+    assert (new.offset_s, new.offset_frame) == (4.0, 100)
+    with pytest.raises(EditError, match="no state"):
+        close_state(gap, SCHEME, "phase", 2.5, 62)
+
+
+def test_close_at_onset_removes_the_empty_state():
+    ev = apply_change({}, start_state({}, SCHEME, "phase", "play", 1.0, 25, END, N_FRAMES))
+    assert apply_change(ev, close_state(ev, SCHEME, "phase", 1.0, 25)) == {}
+
+
+presses = st.lists(
+    st.tuples(st.integers(0, N_FRAMES - 1), st.sampled_from(["negative", "object", "positive"])),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(presses)
+def test_live_coding_matches_per_frame_replay(keys):
+    """Keys pressed while playing forward: the frame's code is the last key pressed (oracle)."""
+    keys = sorted(keys, key=lambda k: k[0])
+    ev: dict = {}
+    changes = []
+    oracle = np.full(N_FRAMES, "", dtype=object)
+    running = ""
+    last = 0
+    for frame, code in keys:
+        oracle[last:frame] = running
+        running = "" if code == running else code
+        last = frame
+        ch = press(ev, "infant_engagement", code, frame)
+        changes.append(ch)
+        ev = apply_change(ev, ch)
+    oracle[last:] = running
+    got = np.full(N_FRAMES, "", dtype=object)
+    for e in ev.values():
+        got[e.onset_frame : e.offset_frame] = e.code
+        assert e.onset_s == t(e.onset_frame)
+    assert (got == oracle).all()
+    assert check_table(events_to_frame(ev, "s", "c"), SCHEME) == []
+    for ch in reversed(changes):
+        ev = apply_change(ev, ch.inverse())
+    assert ev == {}
+
+
+@settings(max_examples=20, deadline=None)
+@given(presses)
+def test_coding_in_any_order_stays_valid(keys):
+    """Keys pressed after seeking back and forth never produce an invalid table."""
+    ev: dict = {}
+    for frame, code in keys:
+        ev = apply_change(ev, press(ev, "infant_engagement", code, frame))
+        assert check_table(events_to_frame(ev, "s", "c"), SCHEME) == []
+
+
+# -- manifest ---------------------------------------------------------------------------------
+def test_manifest_folder_and_bare_videos(folder, tmp_path_factory):
+    spec = find_session(folder)
+    assert spec.session == "s09" and spec.scheme == "default"
+    assert [v.path.name for v in spec.videos] == ["video.mp4"]
+    assert spec.events_path("ann") == folder / "coder_ann.csv"
+    assert spec.videos[0].offset_s == 0.0 and spec.videos[0].view == ""
+    (folder / "session.toml").unlink()
+    assert find_session(folder).session == folder.name
+    bare = find_session([folder / "video.mp4"])
+    assert bare.session == "video" and bare.events_path("ann").name == "video.coder_ann.csv"
+    with pytest.raises(SessionError, match="no video"):
+        find_session(tmp_path_factory.mktemp("empty"))
+    with pytest.raises(SessionError, match="coder name"):
+        spec.events_path("../evil")
+
+
+def test_manifest_errors_name_the_field(folder):
+    (folder / "session.toml").write_text('[[videos]]\npath = "missing.mp4"\n')
+    with pytest.raises(SessionError, match=r"videos\[0\]: missing.mp4 not found"):
+        find_session(folder)
+    (folder / "session.toml").write_text("videos = [")
+    with pytest.raises(SessionError, match="cannot read the manifest"):
+        find_session(folder)
+
+
+# -- session, journal, recovery ---------------------------------------------------------------
+def test_save_writes_the_csv_and_clean_reopen(folder):
+    s = CodingSession.open(find_session(folder), "ann")
+    assert not s.dirty and s.recovered == 0
+    seen = []
+    s.subscribe(seen.append)
+    s.apply(add_event(s.events, s.scheme, "infant_bid", "reach", 1.0, 25))
+    s.apply(start_state(s.events, s.scheme, "phase", "play", 0.0, 0, 20.0, 500))
+    assert s.dirty and len(seen) == 2
+    s.save()
+    assert not s.dirty
+    df = read_events(folder / "coder_ann.csv", SCHEME)
+    assert df[["session", "coder", "tier", "code"]].values.tolist() == [
+        ["s09", "ann", "phase", "play"],
+        ["s09", "ann", "infant_bid", "reach"],
+    ]
+    assert df["onset_frame"].tolist() == [0, 25] and df["offset_s"].iloc[0] == 20.0
+    s.close()
+    assert not journal_path(folder / "coder_ann.csv").exists()
+    again = CodingSession.open(find_session(folder), "ann")
+    assert again.recovered == 0 and len(again.events) == 2 and not again.dirty
+    assert find_session(folder).coders() == ["ann"]
+
+
+def test_crash_recovers_every_change(folder):
+    s = CodingSession.open(find_session(folder), "ann")
+    s.apply(add_event(s.events, s.scheme, "infant_bid", "reach", 1.0, 25))
+    s.save()
+    s.apply(add_event(s.events, s.scheme, "caregiver_response", "touch", 1.5, 37))
+    ch = set_code(s.events, s.scheme, 0, "smile")
+    s.apply(ch)
+    s.apply(ch.inverse())  # an undo is a change too
+    s.apply(delete_event(s.events, 0))
+    expected = dict(s.events)
+    del s  # crash: no save, no close
+    r = CodingSession.open(find_session(folder), "ann")
+    assert r.recovered == 4 and r.dirty and dict(r.events) == expected
+    # a torn last line (killed mid-write) is ignored; later appends still recover
+    with open(journal_path(folder / "coder_ann.csv"), "a") as fh:
+        fh.write('{"label":"add","rows":[[7,{"tier"')
+    r2 = CodingSession.open(find_session(folder), "ann")
+    assert dict(r2.events) == expected
+    r2.apply(add_event(r2.events, r2.scheme, "infant_bid", "gaze", 3.0, 75))
+    r3 = CodingSession.open(find_session(folder), "ann")
+    assert len(r3.events) == len(expected) + 1
+
+
+def test_stale_journal_is_not_applied_twice(folder):
+    """A crash between the atomic CSV write and the journal reset must not duplicate events."""
+    s = CodingSession.open(find_session(folder), "ann")
+    s.apply(add_event(s.events, s.scheme, "infant_bid", "reach", 1.0, 25))
+    write_events(s.frame().reset_index(drop=True), s.path)  # the CSV is saved, journal not reset
+    r = CodingSession.open(find_session(folder), "ann")
+    assert r.recovered == 0 and len(r.events) == 1
+
+
+def test_discard_and_export(folder, tmp_path_factory):
+    s = CodingSession.open(find_session(folder), "ann")
+    s.apply(add_event(s.events, s.scheme, "infant_bid", "reach", 1.0, 25))
+    out = tmp_path_factory.mktemp("x") / "export.csv"
+    s.save(out)
+    assert s.dirty and len(read_events(out, SCHEME)) == 1
+    s.close(discard=True)
+    r = CodingSession.open(find_session(folder), "ann")
+    assert len(r.events) == 0 and r.recovered == 0
+
+
+def test_round_trip_keeps_extra_columns_and_simulated_session(folder):
+    truth = simulate_session(session="s09", seed=3)
+    truth["comment"] = "c"
+    truth.loc[truth.index[0], "comment"] = 'has, "quotes"'
+    path = folder / "coder_truth.csv"
+    write_events(truth.assign(coder="truth"), path)
+    s = CodingSession.open(find_session(folder), "truth")
+    assert len(s.events) == len(truth)
+    s.apply(delete_event(s.events, 0))
+    s.save()
+    back = read_events(path, SCHEME)
+    assert len(back) == len(truth) - 1 and "comment" in back.columns
+    header = json.loads(journal_path(path).read_text().splitlines()[0])
+    assert header["base"] != "none"
