@@ -1,0 +1,279 @@
+"""Benchmark of ``synchrony_coder.video`` against FFmpeg and OpenCV measured in the same run.
+
+Usage::
+
+    python benchmarks/bench_video.py [VIDEO] [--seeks 200] [--steps 300] [--cache-mib 512]
+
+Without VIDEO it writes the reference file into a temporary folder: 720p, 30 fps, 60 s, H.264 with
+GOP 250 and 3 B-frames, a textured panning background with noise (about 7 Mbit/s, like a camera
+file) and each frame's number drawn as a barcode, so exactness is read from the pixels. With VIDEO,
+exactness is judged against an independent sequential PyAV decode (the target frame must be the
+closest of its +-2 neighbours in a 32x18 grey thumbnail).
+
+Prints one JSON object:
+
+- ``seek``: ``n`` random seeks (each to a frame outside the previous seek's cache window, so never a
+  cache hit), ``exact`` hits, latency ``median_ms``/``p95_ms``/``p99_ms``;
+  ``opencv_seek``: the same for plain ``cv2.VideoCapture`` + ``CAP_PROP_POS_FRAMES`` on fewer
+  targets (each takes about a second); ``seek_ratio`` = our median / OpenCV's (target <= 0.6).
+- ``step_forward`` / ``step_backward``: 300 consecutive one-frame steps from a random start, as the
+  app does them: the start frame is sought first and given ``settle_s`` to be looked at, then one
+  step every ``step_interval_s`` (a keypress auto-repeat of 30/s); latency of each ``frame(i)``.
+- ``sequential_fps``: RGB frames delivered by ``frame(0), frame(1), ...``; ``ffmpeg_fps``: the
+  same file through ``ffmpeg -threads 2 -i FILE -f null -``; ``decode_ratio`` = ours / FFmpeg's.
+- ``peak_rss_mib``: the benchmark process's peak resident memory (cache budget ``cache_mib``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from synchrony_coder.video import open_video  # noqa: E402
+from videogen import draw_barcode, read_barcode  # noqa: E402
+
+WIDTH, HEIGHT, FPS, SECONDS, GOP = 1280, 720, 30, 60, 250
+BOX = (48, 48, 240, 320)  # where the reference file's barcode is: top, left, height, width
+
+
+def generate_reference(path: Path, seconds: int = SECONDS) -> None:
+    """Write the reference 720p30 H.264 file (GOP 250, B-frames) with barcoded frame numbers."""
+    import av
+    import cv2
+
+    rng = np.random.default_rng(7)
+    field = cv2.GaussianBlur(rng.integers(0, 256, (HEIGHT + 64, WIDTH * 2), np.uint8), (0, 0), 3)
+    field = cv2.normalize(field, None, 30, 220, cv2.NORM_MINMAX)
+    grain = rng.normal(0, 7, (16, HEIGHT, WIDTH)).astype(np.int16)
+    chroma = np.full((HEIGHT // 2, WIDTH), 128, np.uint8)
+    chroma[:, : WIDTH // 2] = 118 + (np.arange(HEIGHT // 2)[:, None] // 36)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.options = {
+            "preset": "veryfast",
+            "crf": "23",
+            "g": str(GOP),
+            "keyint_min": str(GOP),
+            "sc_threshold": "0",
+            "bf": "3",
+        }
+        for i in range(seconds * FPS):
+            x = (3 * i) % WIDTH
+            luma = field[(i // 7) % 64 : (i // 7) % 64 + HEIGHT, x : x + WIDTH].astype(np.int16)
+            luma = np.clip(luma + grain[i % 16], 0, 255).astype(np.uint8)
+            draw_barcode(luma, i, BOX)
+            frame = av.VideoFrame.from_ndarray(np.vstack([luma, chroma]), format="yuv420p")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+
+
+def thumbnail(rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    grey = rgb.astype(np.float32).mean(axis=2)
+    return cv2.resize(grey, (32, 18), interpolation=cv2.INTER_AREA)
+
+
+def oracle_thumbnails(path: Path) -> np.ndarray:
+    """Thumbnails of every frame from a plain sequential PyAV decode: the independent reference."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        return np.stack([thumbnail(f.to_ndarray(format="rgb24")) for f in container.decode(stream)])
+
+
+class Judge:
+    """Says whether an RGB frame is frame ``i``: by barcode, or by the nearest oracle thumbnail."""
+
+    def __init__(self, path: Path, barcode: bool) -> None:
+        self.thumbs = None if barcode else oracle_thumbnails(path)
+
+    def __call__(self, rgb: np.ndarray, i: int) -> bool:
+        if self.thumbs is None:
+            return read_barcode(rgb, BOX) == i
+        lo, hi = max(i - 2, 0), min(i + 3, len(self.thumbs))
+        dist = np.abs(self.thumbs[lo:hi] - thumbnail(rgb)).mean(axis=(1, 2))
+        return bool(dist[i - lo] <= dist.min())
+
+
+def stats(ms: list[float]) -> dict[str, float]:
+    a = np.asarray(ms)
+    return {
+        "median_ms": round(float(np.median(a)), 2),
+        "p95_ms": round(float(np.percentile(a, 95)), 2),
+        "p99_ms": round(float(np.percentile(a, 99)), 2),
+        "max_ms": round(float(a.max()), 2),
+    }
+
+
+def ffmpeg_fps(path: Path, frames: int) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-threads",
+            "2",
+            "-i",
+            str(path),
+            "-map",
+            "0:v:0",
+            "-f",
+            "null",
+            "-",
+        ],
+        check=True,
+    )
+    return frames / (time.perf_counter() - t0)
+
+
+def opencv_seeks(path: Path, targets: list[int], judge: Judge) -> dict:
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    ms, exact = [], 0
+    for i in targets:
+        t0 = time.perf_counter()
+        cap.set(cv2.CAP_PROP_POS_FRAMES, i)
+        ok, bgr = cap.read()
+        ms.append(1000 * (time.perf_counter() - t0))
+        exact += bool(ok) and judge(bgr[:, :, ::-1], i)
+    cap.release()
+    return {"n": len(targets), "exact": int(exact), **stats(ms)}
+
+
+def seek_targets(rng, n_frames: int, count: int, min_gap: int) -> list[int]:
+    out, last = [], -(10**9)
+    while len(out) < count:
+        i = int(rng.integers(0, n_frames))
+        if abs(i - last) > min_gap:
+            out.append(i)
+            last = i
+    return out
+
+
+def steps(
+    path: Path,
+    cache_mib: float,
+    start: int,
+    n: int,
+    direction: int,
+    interval: float,
+    settle: float,
+    judge: Judge,
+) -> dict:
+    with open_video(path, cache_mib=cache_mib) as src:
+        src.frame(start)
+        src.wait_idle(timeout=settle)
+        ms, exact = [], 0
+        i = start
+        next_at = time.perf_counter()
+        for _ in range(n):
+            i += direction
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            t0 = time.perf_counter()
+            rgb = src.frame(i)
+            t1 = time.perf_counter()
+            ms.append(1000 * (t1 - t0))
+            exact += judge(rgb, i)
+            next_at = t0 + interval
+    return {"start": start, "n": n, "exact": int(exact), **stats(ms)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("video", nargs="?", help="video file (default: generate the reference file)")
+    ap.add_argument("--seeks", type=int, default=200)
+    ap.add_argument("--opencv-seeks", type=int, default=30)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--step-interval", type=float, default=1 / 30)
+    ap.add_argument("--settle", type=float, default=1.0)
+    ap.add_argument("--cache-mib", type=float, default=512)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--generate", metavar="OUT", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.generate:
+        generate_reference(Path(args.generate))
+        return 0
+    rng = np.random.default_rng(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.video:
+            path, barcode = Path(args.video), False
+        else:  # a separate process, so the encoder's memory is not counted as ours
+            path, barcode = Path(tmp) / "reference_720p30_gop250_bframes.mp4", True
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, __file__, "--generate", str(path)], check=True)
+            print(f"generated {path.name} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        judge = Judge(path, barcode)
+        result: dict = {
+            "video": str(path) if args.video else "generated reference",
+            "cores": os.cpu_count(),
+        }
+        t0 = time.perf_counter()
+        with open_video(path, cache_mib=args.cache_mib) as src:
+            result["index_s"] = round(time.perf_counter() - t0, 3)
+            n = src.frame_count
+            result.update(
+                frame_count=n, fps=round(src.fps, 3), width=src.width, height=src.height,
+                codec=src.codec, keyframes=len(src.index.seek_pts), cache_frames=src.cache_capacity,
+            )  # fmt: skip
+            capacity = src.cache_capacity
+        result["ffmpeg_fps"] = round(ffmpeg_fps(path, n), 1)
+
+        with open_video(path, cache_mib=args.cache_mib) as src:
+            t0 = time.perf_counter()
+            exact = sum(judge(src.frame(i), i) for i in range(n))
+            result["sequential_fps"] = round(n / (time.perf_counter() - t0), 1)
+            result["sequential_exact"] = int(exact)
+        result["decode_ratio"] = round(result["sequential_fps"] / result["ffmpeg_fps"], 3)
+
+        targets = seek_targets(rng, n, args.seeks, capacity)
+        with open_video(path, cache_mib=args.cache_mib) as src:
+            ms, exact = [], 0
+            for i in targets:
+                t0 = time.perf_counter()
+                rgb = src.frame(i)
+                ms.append(1000 * (time.perf_counter() - t0))
+                exact += judge(rgb, i)
+        result["seek"] = {"n": len(targets), "exact": int(exact), **stats(ms)}
+        result["opencv_seek"] = opencv_seeks(path, targets[: args.opencv_seeks], judge)
+        result["seek_ratio"] = round(
+            result["seek"]["median_ms"] / result["opencv_seek"]["median_ms"], 3
+        )
+
+        k = args.steps
+        result["step_interval_s"] = round(args.step_interval, 4)
+        result["settle_s"] = args.settle
+        result["step_forward"] = steps(
+            path, args.cache_mib, int(rng.integers(0, n - k)), k, +1,
+            args.step_interval, args.settle, judge,
+        )  # fmt: skip
+        result["step_backward"] = steps(
+            path, args.cache_mib, int(rng.integers(k, n)), k, -1,
+            args.step_interval, args.settle, judge,
+        )  # fmt: skip
+        result["cache_mib"] = args.cache_mib
+        result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Exact decoding of frame ranges: seek to the right keyframe, decode forward, name each frame.
+
+A decoded frame is identified by its presentation timestamp looked up in the :class:`FrameIndex`,
+never by counting, so B-frame reordering, dropped leading pictures and variable frame rate cannot
+shift the numbering. Frames are handed out as PyAV frames: the caller converts only those it keeps
+(decoding the frames between a keyframe and the target costs no colour conversion).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .index import FrameIndex, open_container
+
+log = logging.getLogger(__name__)
+
+# Continue decoding forward instead of seeking when that decodes at most this many extra frames:
+# a seek flushes the decoder, whose frame threads then need a few packets to refill.
+CONTINUE_SLACK = 8
+
+
+class Decoder:
+    """One demuxer + decoder over one file, positioned somewhere in its frame sequence.
+
+    Not thread-safe: each thread that decodes owns its own ``Decoder``.
+
+    Parameters
+    ----------
+    path : the video file.
+    index : its frame index.
+    threads : decode with FFmpeg's frame and slice threads (throughput) rather than a single thread
+        (lowest latency to the first frame after a seek, used for scrubbing previews).
+    """
+
+    def __init__(self, path: str | Path, index: FrameIndex, threads: bool = True) -> None:
+        self.index = index
+        self._container, self._stream = open_container(path)
+        self._stream.thread_type = "AUTO" if threads else "SLICE"
+        self._frames: Iterator | None = None
+        self._next = 0  # index of the frame the decoder would present next
+        self._trust_from = 0  # pts of the seek point decoding started at
+        self.decode_errors = 0
+
+    def close(self) -> None:
+        self._frames = None
+        self._container.close()
+
+    # -- positioning ---------------------------------------------------------------------------
+    def _seek(self, k: int) -> None:
+        self._container.seek(
+            int(self.index.seek_ts[k]), stream=self._stream, backward=True, any_frame=False
+        )
+        self._frames = self._decode_all()
+        self._trust_from = int(self.index.seek_pts[k])
+        self._next = -1  # unknown until the first frame comes out
+
+    def _decode_all(self) -> Iterator:
+        import av
+
+        for packet in self._container.demux(self._stream):
+            try:
+                frames = packet.decode()
+            except av.FFmpegError as exc:  # a damaged packet: its frame is reported missing
+                self.decode_errors += 1
+                log.debug("decode error in %s: %s", self._container.name, exc)
+                continue
+            yield from frames
+
+    def _must_seek(self, start: int) -> bool:
+        if self._frames is None or self._next < 0 or self._next > start:
+            return True
+        first = self.index.first_frame_of_seek_point(self.index.seek_point_of(start))
+        return (start - self._next) > (start - first) + CONTINUE_SLACK
+
+    # -- decoding ------------------------------------------------------------------------------
+    def frames(self, start: int, stop: int) -> Iterator[tuple[int, object | None]]:
+        """Decode through frames ``start .. stop-1`` in presentation order.
+
+        Yields ``(index, frame)`` for every frame decoded on the way, which may begin before
+        ``start`` (from the keyframe), ascending, ending with ``stop - 1``. A frame of the range
+        the decoder could not produce (damaged data) is yielded as ``(index, None)``.
+        """
+        stop = min(stop, self.index.frame_count)
+        if start >= stop:
+            return
+        if not self._must_seek(start):
+            yield from self._run(start, stop)
+            return
+        k = self.index.seek_point_of(start)
+        while True:
+            self._seek(k)
+            first = self._first_trusted()
+            if first is None:  # nothing decodable from here to the end
+                yield from ((i, None) for i in range(start, stop))
+                return
+            idx, frame = first
+            if idx > start and k > 0:  # the demuxer landed after the keyframe: start earlier
+                k -= 1
+                continue
+            break
+        for missing in range(start, min(idx, stop)):
+            yield missing, None
+        self._next = idx + 1
+        yield idx, frame
+        if idx < stop - 1:
+            yield from self._run(start, stop)
+
+    def _first_trusted(self) -> tuple[int, object] | None:
+        for frame in self._frames:
+            idx = self._identify(frame)
+            if idx >= 0:
+                return idx, frame
+        self._frames = None
+        return None
+
+    def _identify(self, frame) -> int:
+        pts = frame.pts
+        if pts is None or pts < self._trust_from:  # leading pictures of an open GOP
+            return -1
+        return self.index.index_of_pts(pts)
+
+    def _run(self, start: int, stop: int) -> Iterator[tuple[int, object | None]]:
+        for frame in self._frames:
+            idx = self._identify(frame)
+            if idx < self._next:
+                continue
+            for missing in range(max(self._next, start), min(idx, stop)):
+                yield missing, None
+            self._next = idx + 1
+            yield idx, frame
+            if idx >= stop - 1:
+                return
+        # end of stream before ``stop``
+        self._frames = None
+        for missing in range(max(self._next, start), stop):
+            yield missing, None
+        self._next = -1
+
+    def keyframe(self, index: int) -> tuple[int, object] | None:
+        """Decode the first frame of ``index``'s seek point: the fast approximation of frame ``index``."""
+        self._seek(self.index.seek_point_of(index))
+        found = self._first_trusted()
+        if found is not None:
+            self._next = found[0] + 1
+        return found
+
+
+def frame_nbytes(width: int, height: int, compact: bool) -> int:
+    """Bytes one cached frame takes: I420 planes (1.5 bytes/pixel) or RGB (3 bytes/pixel)."""
+    return width * height * 3 // 2 if compact else width * height * 3
+
+
+class FrameStore:
+    """Turns decoded frames into compact arrays for the cache and those into RGB for the caller.
+
+    Frames in 8-bit 4:2:0 (nearly every camera file) are kept as their I420 planes, half the size
+    of RGB and copied without conversion; they become RGB in :meth:`rgb` with OpenCV's
+    BT.601 conversion, which matches FFmpeg's default ``swscale`` conversion and runs in the
+    caller's thread, in parallel with decoding. Any other pixel format is converted to RGB once.
+    """
+
+    def __init__(self, width: int, height: int, pix_fmt: str | None) -> None:
+        self.width, self.height = width, height
+        self.compact = pix_fmt == "yuv420p" and width % 2 == 0 and height % 2 == 0
+        self.frame_bytes = frame_nbytes(width, height, self.compact)
+
+    def keep(self, frame) -> np.ndarray:
+        if (
+            self.compact
+            and frame.format.name == "yuv420p"
+            and frame.width == self.width
+            and frame.height == self.height
+        ):
+            return frame.to_ndarray(format="yuv420p")
+        return frame.to_ndarray(format="rgb24", width=self.width, height=self.height)
+
+    def rgb(self, stored: np.ndarray) -> np.ndarray:
+        """A new C-contiguous (height, width, 3) uint8 RGB array the caller owns."""
+        if stored.ndim == 2:
+            import cv2
+
+            return cv2.cvtColor(stored, cv2.COLOR_YUV2RGB_I420)
+        return np.array(stored, copy=True, order="C")

@@ -1,0 +1,347 @@
+"""``VideoSource``: exact frames by index, fast stepping both ways, bounded memory.
+
+One background thread owns a decoder and keeps the cache filled around the playhead: ahead of it
+by decoding forward (cheap: no seek), behind it by seeking to the keyframe before the missing frames
+and decoding that stretch in one pass, started while half the frames behind the playhead are still
+cached, so stepping back costs what stepping forward does. A ``frame(i)`` the cache cannot answer
+becomes a *demand*: the thread drops what it was doing between two decoded frames and serves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .cache import FrameCache
+from .decoder import Decoder, FrameStore
+from .index import FrameIndex, Progress, VideoError, build_index
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CACHE_MIB = 512
+PREVIEW_SHARE = 8  # 1/8 of the budget holds keyframes decoded for scrubbing previews
+
+
+@dataclass(frozen=True)
+class _Task:
+    start: int  # decode frames start .. stop-1 (decoding may begin earlier, at the keyframe)
+    stop: int
+    need: int  # the frame this task exists for; another task preempts it unless it also needs it
+
+
+class VideoSource:
+    """Frames of one video file by exact index, with times in seconds from the first frame.
+
+    Parameters
+    ----------
+    path : the video file.
+    cache_mib : memory budget of decoded frames, in MiB (default 512).
+    progress : ``progress(done, total)`` while indexing (see :func:`build_index`).
+    allow_truncated : open a file that ends before its header says it does (a recording cut off)
+        instead of raising; frames that cannot be decoded raise :class:`VideoError` from
+        :meth:`frame`.
+
+    Notes
+    -----
+    Frame ``i`` is the ``i``-th frame in presentation order; ``time_of(0) == 0.0`` whatever the
+    file's first timestamp. ``frame()``, ``preview()`` and ``prefetch()`` may be called from any
+    thread; the decoding happens in this object's own background thread.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        cache_mib: float = DEFAULT_CACHE_MIB,
+        progress: Progress | None = None,
+        allow_truncated: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.index: FrameIndex = build_index(self.path, progress)
+        if self.index.truncated and not allow_truncated:
+            declared = self.index.declared_frames
+            detail = f"{self.frame_count} of {declared} frames" if declared else "data ends early"
+            raise VideoError(self.path, f"is truncated or damaged ({detail})")
+        self._decoder = Decoder(self.path, self.index, threads=True)
+        ctx = self._decoder._stream.codec_context
+        self.width, self.height = int(ctx.width), int(ctx.height)
+        self.codec: str = ctx.name
+        self._store = FrameStore(self.width, self.height, ctx.pix_fmt)
+        budget = int(cache_mib * 2**20)
+        self._cache = FrameCache(
+            budget - budget // PREVIEW_SHARE, self._store.frame_bytes, self.frame_count
+        )
+        self._preview_budget = budget // PREVIEW_SHARE
+        self._previews: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._preview_decoder: Decoder | None = None
+        self._preview_lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._demands: list[int] = []
+        self._waiting: dict[int, int] = {}
+        self._delivered: dict[int, np.ndarray | None] = {}
+        self._version = 0
+        self._busy = False
+        self._closed = False
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- facts -------------------------------------------------------------------------------------
+    @property
+    def frame_count(self) -> int:
+        return self.index.frame_count
+
+    @property
+    def fps(self) -> float:
+        """Average frame rate: frames per second of presentation time."""
+        return self.index.fps
+
+    @property
+    def duration_s(self) -> float:
+        return self.index.duration_s
+
+    @property
+    def vfr(self) -> bool:
+        return self.index.vfr
+
+    @property
+    def cache_capacity(self) -> int:
+        """How many decoded frames the cache holds at most."""
+        return self._cache.capacity
+
+    def time_of(self, index: int) -> float:
+        """Presentation time of frame ``index`` in seconds (frame 0 at 0.0), to the millisecond."""
+        return float(self.index.time_of(self._check(index)))
+
+    def index_at(self, seconds):
+        """The frame shown at ``seconds``: the last frame with ``time_of(i) <= seconds``, clipped.
+
+        Accepts a number (returns ``int``) or an array of times (returns an int64 array).
+        """
+        found = self.index.index_at(seconds)
+        return int(found) if np.ndim(found) == 0 else found
+
+    def __repr__(self) -> str:
+        return (
+            f"VideoSource({str(self.path)!r}, {self.frame_count} frames, {self.fps:.3f} fps, "
+            f"{self.width}x{self.height} {self.codec})"
+        )
+
+    # -- frames ------------------------------------------------------------------------------------
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` as a new (height, width, 3) uint8 RGB array, exactly that frame.
+
+        Raises
+        ------
+        IndexError : ``index`` outside ``[0, frame_count)``.
+        VideoError : the frame's data cannot be decoded, or the source is closed.
+        """
+        index = self._check(index)
+        self._move_playhead(index, None)
+        stored = self._cache.get(index)
+        if stored is None:
+            stored = self._wait_for(index)
+        return self._store.rgb(stored)
+
+    def prefetch(self, index: int, direction: int = 1) -> None:
+        """Hint that the playhead is at ``index`` moving by ``direction`` (+1, -1 or 0)."""
+        self._move_playhead(self._check(index), int(np.sign(direction)))
+
+    def preview(self, index: int) -> np.ndarray:
+        """A fast approximation of frame ``index`` for scrubbing; the exact frame follows.
+
+        Returns the exact frame if cached, else the cached frame nearest to it if that is closer
+        than its keyframe, else its keyframe (decoded once and kept). Also moves the playhead to
+        ``index`` so the background thread starts decoding the exact frame.
+        """
+        index = self._check(index)
+        self._move_playhead(index, 0)
+        stored = self._cache.get(index)
+        if stored is not None:
+            return self._store.rgb(stored)
+        key_first = self.index.first_frame_of_seek_point(self.index.seek_point_of(index))
+        near = self._cache.nearest(index)
+        if near is not None and abs(near[0] - index) <= index - key_first:
+            return self._store.rgb(near[1])
+        return self._store.rgb(self._keyframe(index))
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until the background thread has nothing left to prefetch; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._closed or self._error is not None or not self._busy, timeout
+            )
+
+    def close(self) -> None:
+        """Stop the background thread and release the files. Further frame() calls raise."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+        self._decoder.close()
+        with self._preview_lock:
+            if self._preview_decoder is not None:
+                self._preview_decoder.close()
+        self._cache.clear()
+        self._previews.clear()
+
+    def __enter__(self) -> VideoSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the caller's side -------------------------------------------------------------------------
+    def _check(self, index) -> int:
+        i = int(index)
+        if not 0 <= i < self.frame_count:
+            raise IndexError(f"frame {i} out of range [0, {self.frame_count}) of {self.path}")
+        return i
+
+    def _move_playhead(self, index: int, direction: int | None) -> None:
+        with self._cond:
+            self._ensure_thread()
+            p, d = self._cache.playhead, self._cache.direction
+            if direction is None:  # infer from a one-frame step; a jump keeps the last direction
+                direction = index - p if abs(index - p) == 1 else d
+            if (index, direction) != (p, d):
+                self._cache.set_playhead(index, direction)
+                self._version += 1
+                self._busy = True
+                self._cond.notify_all()
+
+    def _wait_for(self, index: int) -> np.ndarray:
+        with self._cond:
+            self._waiting[index] = self._waiting.get(index, 0) + 1
+            self._demands.append(index)
+            self._version += 1
+            self._busy = True
+            self._cond.notify_all()
+            try:
+                while True:
+                    if self._closed:
+                        raise VideoError(self.path, "is closed")
+                    if self._error is not None:
+                        raise VideoError(self.path, f"decoding stopped: {self._error}")
+                    if index in self._delivered:
+                        stored = self._delivered[index]
+                        if stored is None:
+                            raise VideoError(self.path, f"frame {index} cannot be decoded")
+                        return stored
+                    stored = self._cache.get(index)
+                    if stored is not None:
+                        return stored
+                    self._cond.wait()
+            finally:
+                self._waiting[index] -= 1
+                if not self._waiting[index]:
+                    del self._waiting[index]
+                    self._delivered.pop(index, None)
+                    self._demands[:] = [d for d in self._demands if d != index]
+
+    def _keyframe(self, index: int) -> np.ndarray:
+        k = self.index.seek_point_of(index)
+        with self._preview_lock:
+            if k in self._previews:
+                self._previews.move_to_end(k)
+                return self._previews[k]
+            if self._preview_decoder is None:
+                self._preview_decoder = Decoder(self.path, self.index, threads=False)
+            found = self._preview_decoder.keyframe(index)
+            if found is None:
+                raise VideoError(self.path, f"no decodable keyframe before frame {index}")
+            stored = self._store.keep(found[1])
+            self._previews[k] = stored
+            while len(self._previews) > 1 and (
+                sum(a.nbytes for a in self._previews.values()) > self._preview_budget
+            ):
+                self._previews.popitem(last=False)
+            return stored
+
+    # -- the background thread ---------------------------------------------------------------------
+    def _ensure_thread(self) -> None:
+        if self._thread is None and not self._closed:
+            self._thread = threading.Thread(
+                target=self._work, name=f"prefetch {self.path.name}", daemon=True
+            )
+            self._thread.start()
+
+    def _plan(self) -> _Task | None:
+        """The most useful decoding to do now (called with ``self._cond`` held)."""
+        for want in reversed(self._demands):
+            if want not in self._delivered and want not in self._cache:
+                return _Task(want, want + 1, want)
+        cache = self._cache
+        p, d = cache.playhead, cache.direction
+        lo, hi = cache.window()
+        missing = cache.missing(lo, hi)
+        if missing.size == 0:
+            return None
+        ahead, behind = missing[missing >= p], missing[missing < p]
+        if d >= 0 and ahead.size:
+            return _Task(int(ahead[0]), hi, int(ahead[0]))
+        if behind.size:
+            j = int(behind[-1])
+            # moving backwards, refill only when half the frames behind are used up: each refill
+            # decodes from a keyframe, so it must cover many frames to be worth its cost
+            if d >= 0 or (p - 1 - j) < (p - lo) // 2:
+                first = self.index.first_frame_of_seek_point(self.index.seek_point_of(j))
+                return _Task(max(lo, first), j + 1, j)
+        if ahead.size:
+            return _Task(int(ahead[0]), hi, int(ahead[0]))
+        return None
+
+    def _work(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    task = self._plan()
+                    while task is None and not self._closed:
+                        self._busy = False
+                        self._cond.notify_all()
+                        self._cond.wait()
+                        task = self._plan()
+                    if self._closed:
+                        return
+                    self._busy = True
+                    version = self._version
+                self._execute(task, version)
+        except BaseException as exc:  # surfaced to every waiting frame() call
+            log.exception("prefetch thread of %s failed", self.path)
+            with self._cond:
+                self._error = exc
+                self._busy = False
+                self._cond.notify_all()
+
+    def _execute(self, task: _Task, version: int) -> None:
+        store, cache = self._store, self._cache
+        lo, hi = cache.window()
+        for idx, frame in self._decoder.frames(task.start, task.stop):
+            with self._cond:
+                demanded = idx in self._waiting and idx not in self._delivered
+            keep = demanded or (
+                lo <= idx < hi and (store.compact or idx >= task.start) and idx not in cache
+            )
+            if keep:
+                stored = None if frame is None else store.keep(frame)
+                if stored is not None:
+                    cache.put(idx, stored)
+                if demanded:
+                    with self._cond:
+                        self._delivered[idx] = stored
+                        self._cond.notify_all()
+            if self._version != version:  # the playhead moved or a frame was demanded
+                with self._cond:
+                    if self._closed:
+                        return
+                    version = self._version
+                    new = self._plan()
+                lo, hi = cache.window()
+                if new is None or not idx < new.need < task.stop:
+                    return

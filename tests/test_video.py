@@ -1,0 +1,232 @@
+"""The video engine against videos made here whose frames carry their own number as a barcode.
+
+Oracle: the number read back from the decoded pixels (``videogen.read_barcode``) and the
+timestamps the test itself wrote into the file; never the engine's own index.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from fractions import Fraction
+
+import cv2
+import numpy as np
+import pytest
+
+from synchrony_coder.video import SyncedVideos, VideoError, VideoSource, open_video
+from videogen import FORMATS, encoder_available, read_barcode, write_video
+
+N = 90
+TINY_CACHE_MIB = 0.3  # about 11 frames of 160x96: forces eviction and re-seeking
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("videos")
+    out = {}
+    for name, (_, suffix, codec, *_rest) in FORMATS.items():
+        if encoder_available(codec):
+            out[name] = write_video(folder / f"{name}{suffix}", name, N)
+    return out
+
+
+@pytest.fixture(scope="module")
+def vfr_pts():
+    rng = np.random.default_rng(3)
+    steps = rng.integers(15, 70, size=N)
+    return np.concatenate([[0], np.cumsum(steps)[:-1]]) + 2500  # ms, starting late at 2.5 s
+
+
+@pytest.fixture(scope="module")
+def vfr_videos(tmp_path_factory, vfr_pts):
+    folder = tmp_path_factory.mktemp("vfr")
+    tb = Fraction(1, 1000)
+    return {
+        "vfr_mp4": write_video(
+            folder / "vfr.mp4", "h264_bframes_mp4", N, pts=vfr_pts, time_base=tb
+        ),
+        "vfr_mkv": write_video(
+            folder / "vfr.mkv", "h264_bframes_mkv", N, pts=vfr_pts, time_base=tb
+        ),
+    }
+
+
+def check_all_orders(src: VideoSource) -> list[tuple[int, int | None]]:
+    """Every frame in random order, then stepping back and forth; the mismatches found."""
+    n = src.frame_count
+    rng = np.random.default_rng(0)
+    order = [*rng.permutation(n), *range(n - 1, -1, -1), *range(n)]
+    return [(i, got) for i in order if (got := read_barcode(src.frame(int(i)))) != i]
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_every_frame_exact(videos, name):
+    if name not in videos:
+        pytest.skip(f"this PyAV wheel has no {FORMATS[name][2]} encoder")
+    with open_video(videos[name], cache_mib=TINY_CACHE_MIB) as src:
+        assert src.frame_count == N
+        assert src.fps == pytest.approx(30.0, abs=1e-6)
+        assert src.duration_s == pytest.approx(3.0, abs=0.002)
+        assert not src.vfr
+        assert (src.width, src.height) == (160, 96)
+        assert check_all_orders(src) == []
+        rgb = src.frame(5)
+        assert rgb.shape == (96, 160, 3) and rgb.dtype == np.uint8 and rgb.flags.c_contiguous
+        # bounded: the budget (7/8 of it for the frame cache), or the 8-frame minimum
+        frame_bytes = src._store.frame_bytes
+        assert src._cache.nbytes <= max(TINY_CACHE_MIB * 2**20, 8 * frame_bytes)
+
+
+@pytest.mark.parametrize("name", ["vfr_mp4", "vfr_mkv"])
+def test_variable_frame_rate_and_late_start(vfr_videos, vfr_pts, name):
+    with open_video(vfr_videos[name], cache_mib=TINY_CACHE_MIB) as src:
+        assert src.vfr
+        written = (vfr_pts - vfr_pts[0]) / 1000.0
+        times = np.array([src.time_of(i) for i in range(N)])
+        np.testing.assert_allclose(times, written, atol=1e-9)
+        # the last frame lasts as long as the file says; the encoder chose that, not the test
+        assert written[-1] < src.duration_s <= written[-1] + 0.1
+        assert src.fps == pytest.approx(N / src.duration_s, rel=1e-3)
+        assert check_all_orders(src) == []
+        # index_at against brute force on a 1 ms grid: the last frame whose time is <= t
+        grid = np.arange(-50, int(written[-1] * 1000) + 200) / 1000.0
+        brute = [
+            max(0, max((i for i in range(N) if written[i] <= t + 1e-9), default=0)) for t in grid
+        ]
+        assert list(src.index_at(grid)) == brute
+        assert all(src.index_at(src.time_of(i)) == i for i in range(N))
+
+
+def test_prefetch_fills_both_directions_and_cache_stays_bounded(videos):
+    with open_video(videos["h264_bframes_mp4"], cache_mib=0.5) as src:
+        budget = 0.5 * 2**20
+        src.frame(60)
+        src.prefetch(60, -1)
+        assert src.wait_idle(timeout=30)
+        lo, hi = src._cache.window()
+        # moving back: everything ahead in the window, and at least the nearer half behind, cached
+        assert lo < 60 < hi
+        assert all(i in src._cache for i in range(60 - (60 - lo) // 2, hi))
+        assert src._cache.nbytes <= budget
+        for i in range(60, 20, -1):  # stepping back is served from the cache the thread filled
+            assert read_barcode(src.frame(i)) == i
+        assert src._cache.nbytes <= budget
+
+
+def test_preview_is_near_and_exact_frame_follows(videos):
+    with open_video(videos["h264_bframes_mp4"]) as src:
+        approx = read_barcode(src.preview(50))
+        key = src.index.first_frame_of_seek_point(src.index.seek_point_of(50))
+        assert approx is not None and key <= approx <= 50
+        assert read_barcode(src.frame(50)) == 50
+        assert read_barcode(src.preview(50)) == 50  # now cached
+
+
+def test_concurrent_callers_get_exact_frames(videos):
+    errors = []
+    with open_video(
+        videos["hevc_mp4"] if "hevc_mp4" in videos else videos["h264_bframes_mp4"],
+        cache_mib=TINY_CACHE_MIB,
+    ) as src:
+
+        def worker(seed):
+            rng = np.random.default_rng(seed)
+            for i in rng.integers(0, N, 40):
+                got = read_barcode(src.frame(int(i)))
+                if got != i:
+                    errors.append((int(i), got))
+            src.prefetch(int(rng.integers(0, N)), int(rng.choice([-1, 1])))
+
+        threads = [threading.Thread(target=worker, args=(s,)) for s in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+
+
+def test_synced_videos_follow_offsets(videos):
+    a = open_video(videos["h264_bframes_mp4"])
+    b = open_video(videos["vp9_webm"] if "vp9_webm" in videos else videos["mjpeg_avi"])
+    with SyncedVideos([(a, 0.0), (b, 0.5)]) as synced:
+        assert synced.start_s == -0.5 and synced.end_s == pytest.approx(3.0)
+        for t in [-0.6, -0.2, 0.0, 0.51, 1.234, 2.4, 2.6, 3.1]:
+            # oracle: 30 fps from 0, so the frame shown at local time u is floor(u * 30)
+            want = [int(np.floor(round(u * 30, 6))) if 0 <= u < 3.0 else None for u in (t, t + 0.5)]
+            got = [None if f is None else read_barcode(f) for f in synced.frames_at(t)]
+            assert got == want, t
+            assert synced.indices_at(t) == want
+
+
+def test_bad_inputs_raise_one_line_video_errors(tmp_path, videos):
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n")
+    with pytest.raises(VideoError, match="notes.mp4: not a readable video"):
+        open_video(text)
+    with pytest.raises(VideoError, match="no such file"):
+        open_video(tmp_path / "missing.mp4")
+    with pytest.raises(VideoError, match="folder"):
+        open_video(tmp_path)
+    data = videos["h264_bframes_mkv"].read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) * 6 // 10])
+    with pytest.raises(VideoError, match="truncated") as info:
+        open_video(cut)
+    assert "\n" not in str(info.value)
+    with open_video(cut, allow_truncated=True) as src:  # what is there stays usable
+        assert 0 < src.frame_count < N
+        assert read_barcode(src.frame(src.frame_count // 2)) == src.frame_count // 2
+    with open_video(videos["mjpeg_avi"]) as src, pytest.raises(IndexError):
+        src.frame(N)
+
+
+def test_progress_reports_completion(videos):
+    calls = []
+    with VideoSource(videos["h264_bframes_mp4"], progress=lambda d, t: calls.append((d, t))):
+        pass
+    assert calls and calls[-1] == (N, N)
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "synchrony_coder.cli", *args], capture_output=True, text=True
+    )
+
+
+def test_cli_probe_and_frame(tmp_path, vfr_videos, vfr_pts):
+    path = vfr_videos["vfr_mp4"]
+    done = run_cli("probe", str(path))
+    assert done.returncode == 0, done.stderr
+    facts = json.loads(done.stdout)
+    assert facts["frame_count"] == N and facts["vfr"] is True and facts["codec"] == "h264"
+    assert (facts["width"], facts["height"]) == (160, 96)
+    last = (vfr_pts[-1] - vfr_pts[0]) / 1000
+    assert last < facts["duration_s"] <= last + 0.1
+    out = tmp_path / "f.png"
+    done = run_cli("frame", str(path), "41", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert read_barcode(cv2.imread(str(out))[:, :, ::-1]) == 41
+
+
+@pytest.mark.parametrize("kind", ["text", "truncated", "missing", "out_of_range"])
+def test_cli_errors_are_one_line_exit_1(tmp_path, videos, kind):
+    path = tmp_path / "in.mkv"
+    index = "0"
+    if kind == "text":
+        path.write_text("hello\n")
+    elif kind == "truncated":
+        data = videos["h264_bframes_mkv"].read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "out_of_range":
+        path.write_bytes(videos["h264_bframes_mkv"].read_bytes())
+        index = str(N)
+    for args in (["probe", str(path)], ["frame", str(path), index, "-o", str(tmp_path / "o.png")]):
+        if kind == "out_of_range" and args[0] == "probe":
+            continue
+        done = run_cli(*args)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0] and "Traceback" not in done.stderr
