@@ -8,6 +8,7 @@ validity against ``check_table`` (the rules of ``validate``); files against ``re
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -295,3 +296,46 @@ def test_round_trip_keeps_extra_columns_and_simulated_session(folder):
     assert len(back) == len(truth) - 1 and "comment" in back.columns
     header = json.loads(journal_path(path).read_text().splitlines()[0])
     assert header["base"] != "none"
+
+
+def test_a_second_program_cannot_open_the_same_coder(folder):
+    """A lock naming a live process refuses; one naming a dead process (a crash) is taken over."""
+    import subprocess
+    import sys
+
+    s = CodingSession.open(find_session(folder), "ann")
+    lock = folder / "coder_ann.csv.lock"
+    assert lock.read_text().strip() == str(os.getpid())
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock.write_text(f"{holder.pid}\n")
+        with pytest.raises(SessionError, match="already open in another"):
+            CodingSession.open(find_session(folder), "ann")
+    finally:
+        holder.kill()
+        holder.wait()
+    again = CodingSession.open(find_session(folder), "ann")  # the holder died: taken over
+    again.close()
+    assert not lock.exists()
+    del s
+
+
+def test_non_exclusive_state_tier_overlaps_per_code(tmp_path):
+    scheme_file = tmp_path / "gestures.toml"
+    scheme_file.write_text(
+        'name = "gestures"\n[[tiers]]\nname = "gesture"\nkind = "state"\nexclusive = false\n'
+        'codes = [{ name = "point", key = "P" }, { name = "clap", key = "C" }]\n'
+    )
+    sch = load_scheme(scheme_file)
+    ev = apply_change({}, start_state({}, sch, "gesture", "point", 1.0, 25, END, N_FRAMES))
+    ev = apply_change(ev, start_state(ev, sch, "gesture", "clap", 2.0, 50, END, N_FRAMES))
+    assert sorted((e.code, e.onset_s, e.offset_s) for e in ev.values()) == [
+        ("clap", 2.0, END),
+        ("point", 1.0, END),
+    ]  # both run at once: the tier is not exclusive
+    ev = apply_change(ev, close_state(ev, sch, "gesture", 3.0, 75, code="point"))
+    assert sorted((e.code, e.offset_s) for e in ev.values()) == [("clap", END), ("point", 3.0)]
+    # a new 'point' before a later 'point' lasts until that one starts
+    ev = apply_change(ev, start_state(ev, sch, "gesture", "point", 0.2, 5, END, N_FRAMES))
+    early = [e for e in ev.values() if e.onset_s == 0.2][0]
+    assert (early.offset_s, early.offset_frame) == (1.0, 25)

@@ -81,6 +81,11 @@ def read_journal(events_path: Path) -> list[Change]:
     return changes
 
 
+def _record(change: Change) -> str:
+    rec = {"label": change.label, "rows": [[i, _event_json(a)] for i, _, a in change.rows]}
+    return json.dumps(rec, separators=(",", ":"))
+
+
 class Journal:
     """An append-only, fsynced log of the changes made since the CSV was last saved."""
 
@@ -89,11 +94,12 @@ class Journal:
         self.path = journal_path(self.events_path)
         self._fh: IO[str] | None = None
 
-    def reset(self) -> None:
-        """Start a fresh journal for the CSV as it is now on disk (atomic)."""
+    def reset(self, changes: list[Change] | tuple[Change, ...] = ()) -> None:
+        """Start a fresh journal for the CSV as it is now on disk, holding ``changes`` (atomic)."""
         self.close()
         header = {"format": _FORMAT, "version": 1, "base": csv_digest(self.events_path)}
-        atomic_write_text(self.path, json.dumps(header) + "\n")
+        lines = [json.dumps(header)] + [_record(c) for c in changes]
+        atomic_write_text(self.path, "\n".join(lines) + "\n")
 
     def open(self) -> None:
         """Continue the journal on disk (after recovery), or start one."""
@@ -106,8 +112,7 @@ class Journal:
         if self._fh is None:
             self.open()
         assert self._fh is not None
-        rec = {"label": change.label, "rows": [[i, _event_json(a)] for i, _, a in change.rows]}
-        self._fh.write(json.dumps(rec, separators=(",", ":")) + "\n")
+        self._fh.write(_record(change) + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
 

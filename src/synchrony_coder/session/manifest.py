@@ -12,7 +12,8 @@ A session folder holds an optional ``session.toml`` manifest::
 (``videos = ["a.mp4", "b.mp4"]`` and ``file``/``offset`` spellings are accepted too.) Without a
 manifest, every video in the folder is used (sorted by name, offset 0) and the session id is the
 folder's name. Coder ``NAME``'s events are ``coder_NAME.csv`` in the folder (SCIENCE.md §1 format),
-with the crash journal ``coder_NAME.csv.journal`` beside it.
+with the crash journal ``coder_NAME.csv.journal`` and, while open, ``coder_NAME.csv.lock`` beside
+it.
 
 Opening bare video files instead of a folder makes a session named after the first video's stem,
 whose coder files are ``<stem>.coder_NAME.csv`` beside it.
@@ -70,7 +71,7 @@ class SessionSpec:
         names = set()
         for p in self.folder.glob(f"{self.prefix}coder_*.csv*"):
             stem = p.name[len(self.prefix) + len("coder_") :]
-            for suffix in (".csv.journal", ".csv"):
+            for suffix in (".csv.journal", ".csv.lock", ".csv"):
                 if stem.endswith(suffix):
                     names.add(stem[: -len(suffix)])
         return sorted(n for n in names if _CODER.match(n))

@@ -9,17 +9,18 @@ SCIENCE.md §1 format and starts a fresh journal.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
 import pandas as pd
 
-from ..events import empty_events, read_events, write_events
+from ..events import atomic_write_text, empty_events, read_events, write_events
 from ..scheme import Scheme, load_scheme
 from .edits import Change, Event, apply_change, events_from_frame, events_to_frame
 from .journal import Journal, read_journal
-from .manifest import SessionSpec
+from .manifest import SessionError, SessionSpec
 
 __all__ = ["CodingSession"]
 
@@ -63,6 +64,8 @@ class CodingSession:
             The coder's CSV breaks the rules of SCIENCE.md §1.
         SchemeError
             The session's scheme cannot be loaded.
+        SessionError
+            Another running program has this coder's events open.
         """
         scheme = scheme or load_scheme(spec.scheme)
         path = spec.events_path(coder)
@@ -72,10 +75,9 @@ class CodingSession:
         events = saved
         for change in changes:
             events = apply_change(events, change)
+        _lock(path)
         journal = Journal(path)
-        journal.reset()  # rewritten clean: drops a torn last line before we append again
-        for change in changes:
-            journal.append(change)
+        journal.reset(changes)  # rewritten clean: drops a torn last line before we append again
         return cls(spec, coder, scheme, events, saved, journal, recovered=len(changes))
 
     # -- reading ------------------------------------------------------------------------------
@@ -132,7 +134,38 @@ class CodingSession:
             self._journal.remove()
         else:
             self._journal.close()
+        _lock_path(self.path).unlink(missing_ok=True)
 
     def _notify(self, change: Change) -> None:
         for listener in list(self._listeners):
             listener(change)
+
+
+def _lock_path(events_path: Path) -> Path:
+    return events_path.with_name(events_path.name + ".lock")
+
+
+def _lock(events_path: Path) -> None:
+    """Claim the coder's events for this process: two programs appending to one journal would
+    lose changes. A lock left by a process that is gone (a crash, a kill) is taken over."""
+    lock = _lock_path(events_path)
+    try:
+        pid = int(lock.read_text().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        pid = 0
+    if pid and pid != os.getpid() and _alive(pid):
+        raise SessionError(
+            f"{events_path}: already open in another synchrony-coder (process {pid}); "
+            "close it there first"
+        )
+    atomic_write_text(lock, f"{os.getpid()}\n")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

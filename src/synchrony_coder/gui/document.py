@@ -1,0 +1,202 @@
+"""The open session as the widgets see it: events, videos, playhead, selection, undo stack.
+
+A thin Qt shell (signals) around the plain :class:`~synchrony_coder.session.CodingSession`; it
+holds no coding logic of its own: key presses become pure operations of
+:mod:`synchrony_coder.session.edits`, pushed as :class:`~.commands.EditCommand`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtGui import QUndoStack
+
+from ..events import read_events
+from ..session import (
+    Change,
+    CodingSession,
+    EditError,
+    add_event,
+    close_state,
+    covering_state,
+    start_state,
+)
+from ..video import SyncedVideos
+from .commands import EditCommand
+
+
+class Document(QObject):
+    """One coder's open session with its videos (``videos``: list of (source, offset_s))."""
+
+    eventsChanged = pyqtSignal(object)  # the Change applied
+    frameChanged = pyqtSignal(int)
+    selectionChanged = pyqtSignal(object)  # event id or None
+    dirtyChanged = pyqtSignal(bool)
+    comparisonChanged = pyqtSignal()
+    problem = pyqtSignal(str)
+
+    def __init__(self, session: CodingSession, videos: list, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.videos = videos
+        self.primary = videos[0][0]
+        self.synced = SyncedVideos(videos)
+        self.undo_stack = QUndoStack(self)
+        self.frame = 0
+        self.scrubbing = False  # the scrub slider is dragged: views may show fast previews
+        self.selected: int | None = None
+        self.comparison: pd.DataFrame | None = None
+        self.comparison_coder = ""
+        self.disagreements: pd.DataFrame | None = None
+        self._dirty = session.dirty
+        session.subscribe(self._on_change)
+
+    # -- time ---------------------------------------------------------------------------------
+    @property
+    def frame_count(self) -> int:
+        return int(self.primary.frame_count)
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.primary.duration_s)
+
+    def time_of(self, frame: int) -> float:
+        return round(float(self.primary.time_of(int(frame))), 3)
+
+    def index_at(self, t: float) -> int:
+        return int(min(max(self.primary.index_at(max(float(t), 0.0)), 0), self.frame_count - 1))
+
+    @property
+    def time(self) -> float:
+        return self.time_of(self.frame)
+
+    def seek(self, frame: int) -> None:
+        frame = int(min(max(frame, 0), self.frame_count - 1))
+        if frame != self.frame:
+            self.frame = frame
+            self.frameChanged.emit(frame)
+
+    def seek_time(self, t: float) -> None:
+        self.seek(self.index_at(t))
+
+    # -- selection ----------------------------------------------------------------------------
+    def select(self, event_id: int | None) -> None:
+        if event_id is not None and event_id not in self.session.events:
+            event_id = None
+        if event_id != self.selected:
+            self.selected = event_id
+            self.selectionChanged.emit(event_id)
+
+    # -- edits --------------------------------------------------------------------------------
+    def edit(self, operation: Callable[..., Change], *args, **kwargs) -> bool:
+        """Run a pure operation on the current events and push its change; False if refused."""
+        try:
+            change = operation(self.session.events, *args, **kwargs)
+        except EditError as exc:
+            self.problem.emit(str(exc))
+            return False
+        self.push(change)
+        return True
+
+    def push(self, change: Change) -> None:
+        self.undo_stack.push(EditCommand(self, change))
+
+    def apply(self, change: Change) -> None:
+        """Called by commands only: apply, journal, notify, select the changed event."""
+        self.session.apply(change)
+        focus = change.focus
+        if self.selected is not None and self.selected not in self.session.events:
+            self.selected = None
+            self.selectionChanged.emit(None)
+        if focus is not None:
+            self.select(focus)
+
+    def code_key(self, tier: str, code: str) -> bool:
+        """What a code's key does at the current frame (see the help overlay).
+
+        Point tier: add an event. State tier: start the state here (ending the running state of an
+        exclusive tier); the running code's own key ends it here instead.
+        """
+        scheme = self.session.scheme
+        t, frame = self.time, self.frame
+        if not scheme.tier(tier).is_state:
+            return self.edit(add_event, scheme, tier, code, t, frame)
+        events = self.session.events
+        exclusive = scheme.tier(tier).exclusive
+        same = {i: e for i, e in events.items() if e.tier == tier and (exclusive or e.code == code)}
+        running = covering_state(same, tier, t)
+        if running is not None and events[running].code == code:
+            return self.edit(close_state, scheme, tier, t, frame, code)
+        return self.edit(
+            start_state, scheme, tier, code, t, frame, self.duration_s, self.frame_count
+        )
+
+    def running_codes(self) -> dict[str, set[str]]:
+        """Tier -> codes of the state events covering the current frame."""
+        t = self.time
+        out: dict[str, set[str]] = {}
+        for ev in self.session.events.values():
+            if ev.covers(t):
+                out.setdefault(ev.tier, set()).add(ev.code)
+        return out
+
+    # -- saving -------------------------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return self.session.dirty
+
+    def save(self, path: str | None = None) -> None:
+        self.session.save(path)
+        if path is None:
+            self.undo_stack.setClean()
+
+    def load_comparison(self, coder_or_path: str) -> None:
+        """Compare with a coder of this session (by name) or an events CSV (by path).
+
+        Raises
+        ------
+        DataError
+            The file is missing or breaks the rules of SCIENCE.md §1 for this scheme.
+        """
+        spec = self.session.spec
+        path = Path(coder_or_path)
+        if not path.suffix:
+            path = spec.events_path(coder_or_path)
+        other = read_events(path, self.session.scheme)
+        other = other[other["session"].astype(str) == spec.session].reset_index(drop=True)
+        self.set_comparison(str(other["coder"].iloc[0]) if len(other) else path.stem, other)
+
+    def set_comparison(self, coder: str, events: pd.DataFrame | None) -> None:
+        """Show another coder's events of this session beside ours (None: stop comparing)."""
+        self.comparison_coder = coder
+        self.comparison = events
+        self.disagreements = None
+        if events is not None:
+            self.disagreements = _disagreements(self.session.frame(), events, self.session.scheme)
+        self.comparisonChanged.emit()
+
+    def _on_change(self, change: Change) -> None:
+        if self.comparison is not None:
+            self.disagreements = _disagreements(
+                self.session.frame(), self.comparison, self.session.scheme
+            )
+        self.eventsChanged.emit(change)
+        if self.session.dirty != self._dirty:
+            self._dirty = self.session.dirty
+            self.dirtyChanged.emit(self._dirty)
+
+
+def _disagreements(ours: pd.DataFrame, theirs: pd.DataFrame, scheme) -> pd.DataFrame | None:
+    """Spans where two coders disagree, from the reliability package when it is installed."""
+    try:
+        from ..reliability import disagreement_spans
+    except ImportError:
+        return None
+    both = pd.concat([ours.reset_index(drop=True), theirs], ignore_index=True, sort=False)
+    try:
+        return disagreement_spans(both, scheme)
+    except Exception:  # a reliability error must never stop coding; the marks just vanish
+        return None

@@ -1,0 +1,418 @@
+"""The main window: a composition of the player, timeline, events table, codes and metrics panels.
+
+It owns no coding logic: it opens a session (videos indexed in a worker thread, with progress),
+builds a :class:`~.document.Document` and the widgets observing it, routes actions, and guards the
+coder's work (title-bar mark, recovery banner, save prompt only when something is unsaved).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..errors import DataError
+from ..scheme import load_scheme
+from ..session import CodingSession, find_session
+from . import settings
+from .actions import SPECS, build_actions, code_actions
+from .audio import AudioTrack, has_audio
+from .codes_panel import CodesPanel
+from .document import Document
+from .events_table import EventsTable
+from .help_overlay import HelpOverlay
+from .metrics_panel import MetricsPanel
+from .player import PlaybackClock, PlayerWidget
+from .timecode import parse_position
+from .timeline import Timeline
+from .workers import VideoOpener
+
+WELCOME = (
+    "<h2>synchrony-coder</h2><p>Open a session folder or video with <b>Ctrl+O</b>,"
+    " or run <code>synchrony-coder demo</code> to try the sample session.</p>"
+    "<p>Press <b>F1</b> for every shortcut.</p>"
+)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("main")
+        self.document: Document | None = None
+        self.clock: PlaybackClock | None = None
+        self._opener: VideoOpener | None = None
+        self._code_actions: list = []
+        self._docks: list[QDockWidget] = []
+        self.actions = build_actions(self, self._handlers())
+        self._build_menus()
+        self._show_welcome()
+        self.setWindowTitle("synchrony-coder")
+        screen = self.screen().availableGeometry()
+        self.resize(min(1560, int(screen.width() * 0.96)), min(960, int(screen.height() * 0.94)))
+        geometry = settings.app_settings().value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self._update_enabled()
+
+    # -- building -----------------------------------------------------------------------------
+    def _handlers(self) -> dict:
+        def doc_only(fn):
+            return lambda: fn() if self.document is not None else None
+
+        return {
+            "open": self.choose_session,
+            "compare": doc_only(self.choose_comparison),
+            "save": doc_only(self.save),
+            "export": doc_only(self.export),
+            "quit": self.close,
+            "undo": doc_only(lambda: self.document.undo_stack.undo()),
+            "redo": doc_only(lambda: self.document.undo_stack.redo()),
+            "delete": doc_only(lambda: self.events_table.delete_selected()),
+            "play": doc_only(lambda: self.clock.toggle()),
+            "step_back": doc_only(lambda: self.step(-1)),
+            "step_forward": doc_only(lambda: self.step(1)),
+            "back_1s": doc_only(lambda: self.jump(-1.0)),
+            "fwd_1s": doc_only(lambda: self.jump(1.0)),
+            "back_5s": doc_only(lambda: self.jump(-5.0)),
+            "fwd_5s": doc_only(lambda: self.jump(5.0)),
+            "home": doc_only(lambda: self.document.seek(0)),
+            "end": doc_only(lambda: self.document.seek(self.document.frame_count - 1)),
+            "goto": doc_only(self.choose_position),
+            "slower": doc_only(lambda: self.clock.faster(-1)),
+            "faster": doc_only(lambda: self.clock.faster(1)),
+            "normal_speed": doc_only(lambda: self.clock.set_speed(1.0)),
+            "help": self.toggle_help,
+        }
+
+    def _build_menus(self) -> None:
+        menus = {}
+        for spec in SPECS:
+            if spec.menu not in menus:
+                menus[spec.menu] = self.menuBar().addMenu(f"&{spec.menu}")
+            menus[spec.menu].addAction(self.actions[spec.name])
+            if spec.name == "open":
+                self.recent_menu = menus["File"].addMenu("Open &recent")
+                self.recent_menu.aboutToShow.connect(self._fill_recent)
+
+    def _show_welcome(self) -> None:
+        """The start page: how to begin, and the recent sessions as links."""
+        recent = [p for p in settings.recent_sessions() if Path(p).exists()]
+        links = "".join(
+            f"<p><a style='color:#8ab4f8' href='{escape(p)}'>{escape(p)}</a></p>" for p in recent
+        )
+        text = WELCOME + (f"<h3>Recent sessions</h3>{links}" if recent else "")
+        self.welcome = QLabel(text, self)
+        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.welcome.linkActivated.connect(lambda path: self.open_session([path]))
+        self.setCentralWidget(self.welcome)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in settings.recent_sessions():
+            a = self.recent_menu.addAction(path)
+            a.triggered.connect(lambda _=False, p=path: self.open_session([p]))
+
+    def _update_enabled(self) -> None:
+        has = self.document is not None
+        for spec in SPECS:
+            if spec.name not in ("open", "quit", "help"):
+                self.actions[spec.name].setEnabled(has)
+
+    # -- opening ------------------------------------------------------------------------------
+    def choose_session(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a session folder")
+        if folder:
+            self.open_session([folder])
+
+    def open_session(
+        self, paths: list[str | Path], coder: str | None = None, scheme: str | None = None
+    ) -> bool:
+        """Open a session folder or videos for ``coder``; the videos open in a worker thread."""
+        if self._opener is not None and self._opener.isRunning():
+            self.statusBar().showMessage("Still opening the previous session…", 5000)
+            return False
+        if not self.close_document():
+            return False
+        coder = coder or settings.coder_name() or self._ask_coder()
+        if not coder:
+            return False
+        try:
+            spec = find_session(list(paths))
+            session = CodingSession.open(spec, coder, load_scheme(scheme) if scheme else None)
+        except DataError as exc:
+            self.report_error(str(exc))
+            return False
+        settings.remember_coder(coder)
+        settings.remember_session(str(spec.folder if not spec.prefix else spec.videos[0].path))
+        self._opener = VideoOpener(spec, parent=self)
+        progress = QProgressDialog(f"Opening {spec.session}…", "", 0, 0, self)
+        progress.setCancelButton(None)
+        progress.setMinimumDuration(400)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        self._opener.progress.connect(lambda d, t: (progress.setMaximum(t), progress.setValue(d)))
+        self._opener.opened.connect(lambda videos: self._install(session, videos))
+        self._opener.failed.connect(lambda msg: (session.close(), self.report_error(msg)))
+        self._opener.finished.connect(progress.close)
+        self._opener.start()
+        return True
+
+    def _ask_coder(self) -> str:
+        import getpass
+
+        name, ok = QInputDialog.getText(
+            self, "Coder", "Your coder name (names your events file):", text=getpass.getuser()
+        )
+        return name.strip() if ok else ""
+
+    def _install(self, session: CodingSession, videos: list) -> None:
+        doc = Document(session, videos, self)
+        self.document = doc
+        self.clock = PlaybackClock(doc, self)
+        self.player = PlayerWidget(doc, self.clock, self.actions, self)
+        self.timeline = Timeline(doc, self)
+        self.events_table = EventsTable(doc, self)
+        self.codes = CodesPanel(doc, self)
+        self.metrics = MetricsPanel(doc, self)
+        self.banner = QLabel(self)
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.player)
+        split.addWidget(self.timeline)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        split.setChildrenCollapsible(False)
+        self._split = split
+        central = QWidget(self)
+        col = QVBoxLayout(central)
+        col.setContentsMargins(4, 4, 4, 4)
+        col.addWidget(self.banner)
+        col.addWidget(split, 1)
+        self.setCentralWidget(central)
+        right, bottom = (
+            Qt.DockWidgetArea.RightDockWidgetArea,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
+        self._docks = [
+            self._dock("Codes", self.codes, "codes", right),
+            self._dock("Metrics", self.metrics, "metrics", right),
+            self._dock("Events", self.events_table, "events", bottom),
+        ]
+        codes_h = self.codes.widget().sizeHint().height() + 8
+        self.resizeDocks(
+            self._docks[:2], [codes_h, self.height() - codes_h], Qt.Orientation.Vertical
+        )
+        self.resizeDocks([self._docks[0]], [420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self._docks[2]], [240], Qt.Orientation.Vertical)
+        state = settings.app_settings().value("windowState")
+        if state is not None:
+            self.restoreState(state)
+        for a in self._code_actions:
+            self.removeAction(a)
+        self._code_actions = code_actions(self, session.scheme, doc.code_key)
+        self.help = HelpOverlay(self, list(self.actions.values()), session.scheme)
+        self.audio = None
+        if has_audio(session.spec.videos[0].path):
+            try:
+                self.audio = AudioTrack(doc, self.clock, session.spec.videos[0].path, self)
+            except ImportError:
+                self.audio = None
+        self.player.transport.set_audio(self.audio is not None)
+        doc.dirtyChanged.connect(self.setWindowModified)
+        doc.problem.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+        doc.eventsChanged.connect(lambda c: c.rows and self.statusBar().showMessage(c.label, 3000))
+        self.setWindowTitle(f"{session.session_id} — {session.coder}[*] — synchrony-coder")
+        self.setWindowModified(session.dirty)
+        self._update_enabled()
+        split.setSizes([self.height(), self.timeline.canvas.minimumHeight() + 30])
+        if session.recovered:
+            self.show_banner(
+                f"Recovered {session.recovered} unsaved change(s) from the last run, which ended "
+                f"without saving. They are shown below; press Ctrl+S to save them to "
+                f"{session.path.name}."
+            )
+        self.statusBar().showMessage(
+            f"{session.path}  ·  {len(session.events)} events  ·  F1: shortcuts", 10000
+        )
+
+    def _dock(self, title: str, widget: QWidget, name: str, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.show()
+
+    def report_error(self, message: str) -> None:
+        self.statusBar().showMessage(message)
+        QMessageBox.critical(self, "synchrony-coder", message)
+
+    # -- playback -----------------------------------------------------------------------------
+    def step(self, frames: int) -> None:
+        self.clock.pause()
+        self.document.seek(self.document.frame + frames)
+
+    def jump(self, seconds: float) -> None:
+        doc = self.document
+        doc.seek_time(doc.time + seconds)
+
+    def choose_position(self) -> None:
+        text, ok = QInputDialog.getText(self, "Go to", "Frame (1234) or time (83.5s, 1:23.5):")
+        if ok and text.strip():
+            self.go_to(text)
+
+    def go_to(self, text: str) -> None:
+        try:
+            kind, value = parse_position(text)
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return
+        self.clock.pause()
+        doc = self.document
+        doc.seek(int(value)) if kind == "frame" else doc.seek_time(value)
+
+    def toggle_help(self) -> None:
+        if self.document is not None:
+            self.help.toggle()
+        else:
+            QMessageBox.information(self, "Shortcuts", "Open a session first (Ctrl+O).")
+
+    # -- comparing ----------------------------------------------------------------------------
+    def choose_comparison(self) -> None:
+        doc = self.document
+        others = [c for c in doc.session.spec.coders() if c != doc.session.coder]
+        items = [*others, "Another file…", "Stop comparing"]
+        choice, ok = QInputDialog.getItem(self, "Compare", "Compare with coder:", items, 0, False)
+        if not ok:
+            return
+        if choice == "Stop comparing":
+            doc.set_comparison("", None)
+        elif choice == "Another file…":
+            path, _ = QFileDialog.getOpenFileName(self, "Events CSV", "", "CSV (*.csv)")
+            if path:
+                self.compare_with(path)
+        else:
+            self.compare_with(choice)
+
+    def compare_with(self, coder_or_path: str) -> bool:
+        """Show a second coder's events (a coder of this session, or a CSV path) under ours."""
+        try:
+            self.document.load_comparison(coder_or_path)
+        except DataError as exc:
+            self.report_error(str(exc))
+            return False
+        return True
+
+    # -- saving and closing -------------------------------------------------------------------
+    def save(self) -> bool:
+        try:
+            self.document.save()
+        except OSError as exc:
+            self.report_error(f"cannot save {self.document.session.path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Saved {self.document.session.path}", 5000)
+        self.banner.hide()
+        return True
+
+    def export(self) -> None:
+        doc = self.document
+        default = str(
+            doc.session.path.with_name(f"{doc.session.session_id}_{doc.session.coder}.csv")
+        )
+        path, _ = QFileDialog.getSaveFileName(self, "Export events", default, "CSV (*.csv)")
+        if path:
+            doc.save(path)
+            self.statusBar().showMessage(f"Exported {path}", 5000)
+
+    def confirm_close(self) -> str:
+        """Ask what to do with unsaved changes: ``"save"``, ``"discard"`` or ``"cancel"``."""
+        buttons = (
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save your changes to {self.document.session.path.name}?",
+            buttons,
+            QMessageBox.StandardButton.Save,
+        )
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(answer, "cancel")
+
+    def close_document(self) -> bool:
+        """Close the open session; asks only when something is unsaved. False: the coder cancelled."""
+        doc = self.document
+        if doc is None:
+            return True
+        discard = False
+        if doc.dirty:
+            answer = self.confirm_close()
+            if answer == "cancel":
+                return False
+            if answer == "save" and not self.save():
+                return False
+            discard = answer == "discard"
+        self.clock.pause()
+        if self.audio is not None:
+            self.audio.close()
+        self._remember_layout()
+        doc.session.close(discard=discard)
+        for src, _ in doc.videos:
+            src.close()
+        for dock in self._docks:
+            self.removeDockWidget(dock)
+            dock.deleteLater()
+        self._docks = []
+        self.document = None
+        self._show_welcome()
+        self.setWindowTitle("synchrony-coder")
+        self._update_enabled()
+        return True
+
+    def _remember_layout(self) -> None:
+        s = settings.app_settings()
+        s.setValue("geometry", self.saveGeometry())
+        if self.document is not None:
+            s.setValue("windowState", self.saveState())
+        s.sync()
+
+    def closeEvent(self, event) -> None:
+        if self._opener is not None and self._opener.isRunning():
+            self._opener.wait()  # a QThread must not be destroyed while it runs
+        self._remember_layout()
+        if self.close_document():
+            event.accept()
+        else:
+            event.ignore()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        help_overlay = getattr(self, "help", None)
+        if help_overlay is not None and help_overlay.isVisible():
+            help_overlay.setGeometry(self.rect())

@@ -1,0 +1,52 @@
+"""Long work off the GUI thread: opening and indexing videos, with progress."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QThread, pyqtSignal
+
+from ..session import SessionSpec
+
+
+class VideoOpener(QThread):
+    """Open every video of a session (indexing can take a while for long files).
+
+    Emits ``progress(done, total)`` while indexing, then ``opened(list[(source, offset_s)])`` or
+    ``failed(message)``.
+    """
+
+    progress = pyqtSignal(int, int)
+    opened = pyqtSignal(object)
+    failed = pyqtSignal(str)
+
+    def __init__(self, spec: SessionSpec, cache_mib: int = 512, parent=None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.cache_mib = cache_mib
+
+    def run(self) -> None:
+        from ..errors import DataError
+        from ..video import VideoSource
+
+        sources = []
+        try:
+            for ref in self.spec.videos:
+                sources.append(
+                    (
+                        VideoSource(ref.path, cache_mib=self.cache_mib, progress=self._progress),
+                        ref.offset_s,
+                    )
+                )
+        except DataError as exc:
+            for src, _ in sources:
+                src.close()
+            self.failed.emit(str(exc))
+            return
+        except Exception as exc:  # an unexpected decoder failure is shown, never a crash
+            for src, _ in sources:
+                src.close()
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            return
+        self.opened.emit(sources)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.emit(int(done), int(total))

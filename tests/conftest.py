@@ -1,0 +1,15 @@
+"""Shared test setup: Qt runs offscreen, and the app's settings go to a temporary file."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any test imports Qt
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _temporary_app_settings(tmp_path, monkeypatch):
+    """The GUI's QSettings (recent sessions, coder name, layout) live in a per-test INI file."""
+    monkeypatch.setenv("SYNCHRONY_CODER_SETTINGS", str(tmp_path / "settings.ini"))

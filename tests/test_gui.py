@@ -1,0 +1,481 @@
+"""The real coding window, driven offscreen with pytest-qt.
+
+Frames shown are identified by the barcode each test-video frame carries (``videogen``), so
+stepping is checked against the picture on screen, not against the player's own counter. Saved
+files are checked with ``read_events`` (the validating reader), recovery against what a killed
+coding process reported as applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtGui import QImage
+
+from synchrony_coder import load_scheme, read_events
+from synchrony_coder.gui.app import make_app
+from synchrony_coder.gui.main_window import MainWindow
+from synchrony_coder.gui.timeline import RULER_H, TRACK_H
+from synchrony_coder.session import CodingSession, apply_change, find_session
+from synchrony_coder.session.journal import read_journal
+
+sys.path.insert(0, str(Path(__file__).parent))
+from videogen import read_barcode, write_video  # noqa: E402
+
+FPS = 25
+N_FRAMES = 75
+SCHEME = load_scheme()
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory) -> Path:
+    return write_video(
+        tmp_path_factory.mktemp("v") / "video.mp4", "h264_bframes_mp4", N_FRAMES, fps=FPS, gop=12
+    )
+
+
+@pytest.fixture
+def folder(tmp_path, video) -> Path:
+    d = tmp_path / "s07"
+    d.mkdir()
+    (d / "video.mp4").write_bytes(video.read_bytes())
+    (d / "session.toml").write_text('session = "s07"\n[[videos]]\npath = "video.mp4"\n')
+    return d
+
+
+@pytest.fixture
+def window(qtbot):
+    make_app()
+    w = MainWindow()
+    w.confirm_close = lambda: "discard"  # no modal question when pytest-qt closes the window
+    w.errors = []
+    w.report_error = w.errors.append
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def open_in(window, qtbot, folder, coder="ann"):
+    assert window.open_session([folder], coder=coder)
+    assert window.document is None  # videos open in a worker thread: the window stays live
+    qtbot.waitUntil(lambda: window.document is not None, timeout=20000)
+    window.activateWindow()
+    window.setFocus()
+    return window.document
+
+
+def shown(window, view: int = 0) -> int | None:
+    """The frame number drawn on the screen's video view (read from its barcode)."""
+    image = window.player.views[view].image
+    if image is None:
+        return None
+    img: QImage = image.convertToFormat(QImage.Format.Format_RGB888)
+    w, h = img.width(), img.height()
+    ptr = img.constBits()
+    ptr.setsize(img.sizeInBytes())
+    arr = np.frombuffer(ptr, np.uint8).reshape(h, img.bytesPerLine())[:, : 3 * w]
+    return read_barcode(arr.reshape(h, w, 3))
+
+
+def key(qtbot, window, k, mod=Qt.KeyboardModifier.NoModifier):
+    qtbot.keyClick(window, k, mod)
+
+
+def test_step_both_ways_shows_the_right_frame(window, qtbot, folder):
+    doc = open_in(window, qtbot, folder)
+    assert shown(window) == 0 and "00:00:00.000" in window.player.transport.frame_label.text()
+    for _ in range(5):
+        key(qtbot, window, Qt.Key.Key_Right)
+    assert doc.frame == 5 and shown(window) == 5
+    key(qtbot, window, Qt.Key.Key_Left)
+    key(qtbot, window, Qt.Key.Key_Left)
+    assert shown(window) == 3
+    key(qtbot, window, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)  # +1 s
+    assert doc.frame == 3 + FPS and shown(window) == 3 + FPS
+    assert "00:00:01.120" in window.player.transport.frame_label.text()
+    key(qtbot, window, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)  # -5 s: clipped
+    assert shown(window) == 0
+    window.go_to("2s")
+    assert shown(window) == 2 * FPS
+    window.go_to("f70")
+    assert shown(window) == 70
+
+
+def test_two_cameras_play_in_sync(window, qtbot, folder, video):
+    (folder / "cam2.mp4").write_bytes(video.read_bytes())
+    (folder / "session.toml").write_text(
+        'session = "s07"\n[[videos]]\npath = "video.mp4"\n'
+        '[[videos]]\npath = "cam2.mp4"\noffset_s = 0.5\nview = "caregiver"\n'
+    )
+    doc = open_in(window, qtbot, folder)
+    assert len(window.player.views) == 2 and "caregiver" in window.player.views[1].label
+    window.go_to("f10")  # 0.4 s: the second camera shows its own 0.9 s, frame 22
+    assert (shown(window, 0), shown(window, 1)) == (10, 22)
+    key(qtbot, window, Qt.Key.Key_Right)
+    assert (shown(window, 0), shown(window, 1)) == (11, 23)
+    window.go_to("f70")  # 2.8 s + 0.5 s is past the second video's end: no picture there
+    assert shown(window, 0) == 70 and window.player.views[1].image is None
+    assert doc.frame == 70
+
+
+def test_sound_plays_only_at_normal_speed(window, qtbot, tmp_path):
+    import av
+
+    path = tmp_path / "talk.mp4"
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=FPS)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = out.add_stream("aac", rate=16000)
+        for _ in range(FPS):
+            f = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
+            out.mux(v.encode(f))
+        out.mux(v.encode(None))
+        sound = av.AudioFrame.from_ndarray(np.zeros((1, 16000), np.float32), "fltp", "mono")
+        sound.sample_rate, sound.pts = 16000, 0
+        out.mux(a.encode(sound))
+        out.mux(a.encode(None))
+    open_in(window, qtbot, path)
+    label = window.player.transport.audio
+    assert window.audio is not None and label.text() == "sound"
+    window.clock.set_speed(2.0)
+    assert label.text() == "muted" and not window.audio.audible
+
+
+def test_playing_moves_forward_and_a_step_pauses(window, qtbot, folder):
+    doc = open_in(window, qtbot, folder)
+    window.clock.set_speed(4.0)
+    key(qtbot, window, Qt.Key.Key_Space)
+    assert window.clock.playing
+    qtbot.waitUntil(lambda: doc.frame > 10, timeout=10000)
+    key(qtbot, window, Qt.Key.Key_R)  # coding while playing: the bid lands on the shown frame
+    (bid,) = doc.session.events.values()
+    assert bid.onset_s == doc.time_of(bid.onset_frame) and bid.onset_frame > 10
+    key(qtbot, window, Qt.Key.Key_Right)
+    assert not window.clock.playing
+    here = doc.frame
+    assert shown(window) == here
+
+
+def test_code_by_keys_edit_undo_redo_and_save(window, qtbot, folder):
+    doc = open_in(window, qtbot, folder)
+    assert not window.isWindowModified()
+    window.go_to("f10")
+    key(qtbot, window, Qt.Key.Key_5)  # infant_engagement positive starts at frame 10
+    key(qtbot, window, Qt.Key.Key_Q)  # infant_bid vocalize (point)
+    window.go_to("f30")
+    key(qtbot, window, Qt.Key.Key_3)  # object: positive ends at 30, object starts
+    window.go_to("f50")
+    key(qtbot, window, Qt.Key.Key_3, Qt.KeyboardModifier.KeypadModifier)  # keypad 3 = 3 again:
+    # the running code's key ends it at 50
+    assert window.isWindowModified()
+    df = doc.session.frame()
+    got = df[["tier", "code"]].values.tolist()
+    frames = df[["onset_frame", "offset_frame"]].fillna(-1).astype(int).values.tolist()
+    assert got == [
+        ["infant_bid", "vocalize"],
+        ["infant_engagement", "positive"],
+        ["infant_engagement", "object"],
+    ]
+    assert frames == [[10, -1], [10, 30], [30, 50]]
+    assert df["onset_s"].tolist() == [0.4, 0.4, 1.2]
+    # the table: edit the bid's onset to 1.0 s (snaps to frame 25), refuse a bad offset
+    table = window.events_table
+    model = table.model()
+    bid_row = table.row_of(df.index[df["tier"] == "infant_bid"][0])
+    assert model.setData(model.index(bid_row, 2), "1.01")
+    bid = [e for e in doc.session.events.values() if e.tier == "infant_bid"][0]
+    assert (bid.onset_s, bid.onset_frame) == (1.0, 25)
+    obj_id = [i for i, e in doc.session.events.items() if e.code == "object"][0]
+    assert not model.setData(model.index(table.row_of(obj_id), 3), "0.5")
+    assert "not after onset" in window.statusBar().currentMessage()
+    assert model.setData(model.index(table.row_of(obj_id), 1), "monitor")
+    assert doc.session.events[obj_id].code == "monitor"
+    # undo the recode and the move, redo the move
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.session.events[obj_id].code == "object"
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [e.onset_frame for e in doc.session.events.values() if e.tier == "infant_bid"] == [10]
+    key(
+        qtbot,
+        window,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert [e.onset_frame for e in doc.session.events.values() if e.tier == "infant_bid"] == [25]
+    # selecting a row selects the event; Delete removes it, Ctrl+Z brings it back
+    table.selectRow(table.row_of(obj_id))
+    assert doc.selected == obj_id
+    key(qtbot, window, Qt.Key.Key_Delete)
+    assert obj_id not in doc.session.events and doc.selected is None
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.session.events[obj_id].code == "object"
+    # double-click in the table seeks to the event
+    table.doubleClicked.emit(model.index(table.row_of(obj_id), 0))
+    assert doc.frame == 30 and shown(window) == 30
+    key(qtbot, window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isWindowModified()
+    saved = read_events(folder / "coder_ann.csv", SCHEME)
+    assert saved[["session", "coder"]].drop_duplicates().values.tolist() == [["s07", "ann"]]
+    rows = saved[["tier", "code", "onset_s", "offset_s"]].fillna(-1).values.tolist()
+    assert rows == [
+        ["infant_engagement", "positive", 0.4, 1.2],
+        ["infant_bid", "vocalize", 1.0, -1],
+        ["infant_engagement", "object", 1.2, 2.0],
+    ]
+
+
+def test_timeline_click_seeks_and_drag_moves_an_edge(window, qtbot, folder):
+    doc = open_in(window, qtbot, folder)
+    canvas = window.timeline.canvas
+    window.go_to("f20")
+    key(qtbot, window, Qt.Key.Key_Z)  # phase play from frame 20 to the end
+    play_id = next(iter(doc.session.events))
+    y = RULER_H + SCHEME.tier_names.index("phase") * TRACK_H + TRACK_H // 2
+    x_onset = int(round(canvas.x_of(doc.session.events[play_id].onset_s)))
+    x_target = int(round(canvas.x_of(doc.time_of(40))))
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x_onset, y))
+    assert doc.selected == play_id
+    rows = window.events_table.selectionModel().selectedRows()  # the table follows
+    assert [window.events_table.event_at(r.row()) for r in rows] == [play_id]
+    qtbot.mouseMove(canvas, QPoint(x_target, y))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x_target, y))
+    ev = doc.session.events[play_id]
+    assert ev.onset_frame == 40 and ev.onset_s == doc.time_of(40)
+    # click an empty stretch of the infant track: seek there, deselect
+    y_bid = RULER_H + SCHEME.tier_names.index("infant_bid") * TRACK_H + TRACK_H // 2
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x_onset, y_bid))
+    assert doc.selected is None and doc.frame == 20 and shown(window) == 20
+
+
+def test_close_asks_only_when_unsaved(window, qtbot, folder):
+    asked = []
+    window.confirm_close = lambda: asked.append(1) or "cancel"
+    open_in(window, qtbot, folder)
+    assert window.close_document() and asked == []
+    doc = open_in(window, qtbot, folder)
+    key(qtbot, window, Qt.Key.Key_W)
+    assert not window.close_document() and asked == [1] and window.document is doc
+    window.confirm_close = lambda: "save"
+    assert window.close_document()
+    assert len(read_events(folder / "coder_ann.csv", SCHEME)) == 1
+
+
+def test_recovery_is_announced(window, qtbot, folder):
+    s = CodingSession.open(find_session(folder), "ann")
+    from synchrony_coder.session import add_event
+
+    s.apply(add_event(s.events, s.scheme, "infant_bid", "reach", 0.4, 10))
+    del s  # crashed without saving
+    doc = open_in(window, qtbot, folder)
+    assert len(doc.session.events) == 1
+    assert window.banner.isVisible() and "Recovered 1 unsaved change" in window.banner.text()
+    assert window.isWindowModified()
+
+
+def test_help_overlay_lists_every_key(window, qtbot, folder):
+    open_in(window, qtbot, folder)
+    key(qtbot, window, Qt.Key.Key_F1)
+    assert window.help.isVisible()
+    text = " ".join(lbl.text() for lbl in window.help.findChildren(type(window.banner)))
+    for code_key in SCHEME.key_map():
+        assert f"<b>{code_key}</b>" in text
+    for k in ("Space", "Ctrl+Z", "Ctrl+Shift+Z", "Left", "F1", "running code"):
+        assert k in text
+    key(qtbot, window.help, Qt.Key.Key_5)  # a key closes the sheet and codes nothing
+    assert not window.help.isVisible() and not window.document.session.events
+
+
+def test_compare_with_a_second_coder(window, qtbot, folder):
+    other = folder / "coder_bob.csv"
+    other.write_text(
+        "session,coder,tier,code,onset_s,offset_s\n"
+        "s07,bob,infant_engagement,positive,0.4,2.0\ns07,bob,infant_bid,reach,1.0,\n"
+    )
+    doc = open_in(window, qtbot, folder)
+    assert window.compare_with("bob")
+    assert doc.comparison_coder == "bob" and len(doc.comparison) == 2
+    assert window.timeline.canvas.minimumHeight() > 22 + 5 * 26
+
+
+KILLED = textwrap.dedent(
+    """
+    import hashlib, os, sys
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PyQt6.QtCore import QTimer, Qt
+    from PyQt6.QtTest import QTest
+    from synchrony_coder.gui.app import make_app
+    from synchrony_coder.gui.main_window import MainWindow
+
+    app = make_app()
+    w = MainWindow()
+    w.show()
+    w.open_session([sys.argv[1]], coder="ann")
+    keys = [Qt.Key.Key_Q, Qt.Key.Key_5, Qt.Key.Key_A, Qt.Key.Key_3, Qt.Key.Key_W] * 100
+    state = {"n": 0}
+
+    def step():
+        if w.document is None:
+            return
+        doc = w.document
+        doc.seek(state["n"] % doc.frame_count)
+        before = doc.undo_stack.count()
+        QTest.keyClick(w, keys[state["n"]])
+        if doc.undo_stack.count() > before:
+            state_hash = hashlib.sha1(repr(sorted(doc.session.events.items())).encode())
+            print("applied", len(doc.session.events), doc.undo_stack.count(),
+                  state_hash.hexdigest(), flush=True)
+        state["n"] += 1
+
+    timer = QTimer()
+    timer.timeout.connect(step)
+    timer.start(20)
+    app.exec()
+    """
+)
+
+
+def test_a_killed_coding_process_loses_nothing_it_showed(folder, tmp_path):
+    """SIGKILL mid-session; reopening recovers every change the process reported as applied."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED, str(folder)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    reported = []
+    try:
+        for line in proc.stdout:
+            reported.append(line.split())
+            if len(reported) >= 12:
+                break
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=20)
+    assert len(reported) >= 12
+    last_changes = int(reported[-1][2])
+    # the journal's first changes rebuild exactly the events the process showed at each report
+    changes = read_journal(folder / "coder_ann.csv")
+    assert len(changes) >= last_changes >= 12
+    for line in reported:
+        n, digest = int(line[2]), line[3]
+        events = {}
+        for change in changes[:n]:
+            events = apply_change(events, change)
+        assert hashlib.sha1(repr(sorted(events.items())).encode()).hexdigest() == digest
+    session = CodingSession.open(find_session(folder), "ann")
+    assert session.recovered == len(changes)
+    assert not (folder / "coder_ann.csv").exists()  # nothing was saved: all came from the journal
+
+
+def test_settings_remember_coder_and_recent_sessions(window, qtbot, folder):
+    from synchrony_coder.gui import settings
+
+    open_in(window, qtbot, folder, coder="zoe")
+    assert settings.coder_name() == "zoe" and settings.recent_sessions()[0] == str(folder)
+    assert Path(os.environ["SYNCHRONY_CODER_SETTINGS"]).exists()  # the test's own file
+    assert window.close_document()
+    assert settings.app_settings().value("windowState") is not None  # the layout is kept
+    assert str(folder) in window.welcome.text()  # the start page links the recent session
+    window.welcome.linkActivated.emit(str(folder))  # no coder given: the remembered one
+    qtbot.waitUntil(lambda: window.document is not None, timeout=20000)
+    assert window.document.session.coder == "zoe"
+
+
+def test_demo_copy_is_a_working_session(tmp_path):
+    from synchrony_coder.cli.gui import demo_copy
+
+    folder = demo_copy(tmp_path)
+    spec = find_session(folder)
+    assert spec.session == "s01" and len(spec.videos) >= 1
+    assert {"alice", "bob"} <= set(spec.coders())
+    session = CodingSession.open(spec, "alice")
+    assert len(session.events) > 0 and session.recovered == 0
+
+
+def test_cli_lists_gui_and_demo():
+    out = subprocess.run(
+        [sys.executable, "-m", "synchrony_coder.cli", "gui", "--help"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0 and "--coder" in out.stdout and "SESSION_DIR" in out.stdout
+
+
+def test_bad_files_are_reported_not_crashed(window, qtbot, folder):
+    (folder / "coder_ann.csv").write_text(
+        "session,coder,tier,code,onset_s,offset_s\ns07,ann,x,y,1,\n"
+    )
+    assert not window.open_session([folder], coder="ann")
+    assert "unknown tier 'x'" in window.errors[-1] and window.document is None
+    (folder / "video.mp4").write_bytes(b"\x00garbage" * 100)
+    assert window.open_session([folder], coder="bob")  # the video opens in the worker...
+    qtbot.waitUntil(lambda: len(window.errors) == 2, timeout=20000)
+    assert "video.mp4" in window.errors[-1] and window.document is None  # ...and fails there
+
+
+def test_metrics_panel_shows_session_metrics(window, qtbot, folder, monkeypatch):
+    """The panel's wiring, with a stand-in ``session_metrics`` that records what it is given."""
+    import types
+
+    import pandas as pd
+
+    seen = []
+
+    def session_metrics(events, scheme):
+        seen.append(events.copy())
+        return pd.DataFrame(
+            {"phase": ["all", "play"], "matched_fraction": [0.3, 0.25], "repairs": [4, 2]}
+        )
+
+    fake = types.ModuleType("synchrony_coder.metrics")
+    fake.session_metrics = session_metrics
+    monkeypatch.setitem(sys.modules, "synchrony_coder.metrics", fake)
+    doc = open_in(window, qtbot, folder)
+    key(qtbot, window, Qt.Key.Key_5)
+    qtbot.waitUntil(lambda: len(seen) >= 2 and len(seen[-1]) == 1, timeout=5000)
+    table = window.metrics.table
+    assert seen[-1]["code"].tolist() == ["positive"] and seen[-1]["coder"].tolist() == ["ann"]
+    assert [table.horizontalHeaderItem(c).text() for c in range(2)] == ["all", "play"]
+    assert [table.verticalHeaderItem(r).text() for r in range(2)] == ["matched fraction", "repairs"]
+    assert (table.item(0, 0).text(), table.item(1, 1).text()) == ("0.30", "2")
+    assert doc.session.events  # the panel never edits
+
+
+def test_metrics_panel_says_when_metrics_are_unavailable(window, qtbot, folder, monkeypatch):
+    monkeypatch.setitem(sys.modules, "synchrony_coder.metrics", None)  # import fails
+    open_in(window, qtbot, folder)
+    assert "unavailable" in window.metrics.status.text()
+    assert window.metrics.table.isHidden()
+
+
+def test_disagreements_are_recomputed_after_each_edit(window, qtbot, folder, monkeypatch):
+    """Wiring of ``reliability.disagreement_spans`` (a stand-in records both coders' events)."""
+    import types
+
+    import pandas as pd
+
+    calls = []
+
+    def disagreement_spans(events, scheme):
+        calls.append(sorted(set(events["coder"])))
+        return pd.DataFrame({"tier": ["infant_bid"], "onset_s": [0.4], "offset_s": [1.0]})
+
+    fake = types.ModuleType("synchrony_coder.reliability")
+    fake.disagreement_spans = disagreement_spans
+    monkeypatch.setitem(sys.modules, "synchrony_coder.reliability", fake)
+    (folder / "coder_bob.csv").write_text(
+        "session,coder,tier,code,onset_s,offset_s\ns07,bob,infant_bid,reach,1.0,\n"
+    )
+    doc = open_in(window, qtbot, folder)
+    assert window.compare_with("bob") and calls == [["bob"]]
+    key(qtbot, window, Qt.Key.Key_Q)
+    assert calls[-1] == ["ann", "bob"] and len(doc.disagreements) == 1
+    window.timeline.canvas.grab()  # paints the marks without error
