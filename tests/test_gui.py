@@ -119,13 +119,14 @@ def test_two_cameras_play_in_sync(window, qtbot, folder, video):
     )
     doc = open_in(window, qtbot, folder)
     assert len(window.player.views) == 2 and "caregiver" in window.player.views[1].label
-    window.go_to("f10")  # 0.4 s: the second camera shows its own 0.9 s, frame 22
-    assert (shown(window, 0), shown(window, 1)) == (10, 22)
+    # the second camera started 0.5 s late: at 1.6 s (frame 40) it shows its own 1.1 s, frame 27
+    window.go_to("f40")
+    assert (shown(window, 0), shown(window, 1)) == (40, 27)
     key(qtbot, window, Qt.Key.Key_Right)
-    assert (shown(window, 0), shown(window, 1)) == (11, 23)
-    window.go_to("f70")  # 2.8 s + 0.5 s is past the second video's end: no picture there
-    assert shown(window, 0) == 70 and window.player.views[1].image is None
-    assert doc.frame == 70
+    assert (shown(window, 0), shown(window, 1)) == (41, 28)
+    window.go_to("f5")  # 0.2 s: before the second camera's first frame, no picture there
+    assert shown(window, 0) == 5 and window.player.views[1].image is None
+    assert doc.frame == 5
 
 
 def test_sound_plays_only_at_normal_speed(window, qtbot, tmp_path):

@@ -152,10 +152,11 @@ def test_synced_videos_follow_offsets(videos):
     a = open_video(videos["h264_bframes_mp4"])
     b = open_video(videos["vp9_webm"] if "vp9_webm" in videos else videos["mjpeg_avi"])
     with SyncedVideos([(a, 0.0), (b, 0.5)]) as synced:
-        assert synced.start_s == -0.5 and synced.end_s == pytest.approx(3.0)
-        for t in [-0.6, -0.2, 0.0, 0.51, 1.234, 2.4, 2.6, 3.1]:
+        # the second video's first frame is at session time 0.5 s
+        assert synced.start_s == 0.0 and synced.end_s == pytest.approx(3.5)
+        for t in [-0.1, 0.0, 0.2, 0.5, 0.51, 1.234, 2.4, 2.99, 3.0, 3.4, 3.6]:
             # oracle: 30 fps from 0, so the frame shown at local time u is floor(u * 30)
-            want = [int(np.floor(round(u * 30, 6))) if 0 <= u < 3.0 else None for u in (t, t + 0.5)]
+            want = [int(np.floor(round(u * 30, 6))) if 0 <= u < 3.0 else None for u in (t, t - 0.5)]
             got = [None if f is None else read_barcode(f) for f in synced.frames_at(t)]
             assert got == want, t
             assert synced.indices_at(t) == want

@@ -236,7 +236,7 @@ class PlayerWidget(QWidget):
         refs = document.session.spec.videos
         for k, (src, _offset) in enumerate(document.videos):
             view_name = refs[k].view if k < len(refs) and refs[k].view else src.path.name
-            label = f"{view_name}  (offset {_offset:+.3f} s)" if multi and k else view_name
+            label = f"{view_name}  (starts at {_offset:+.3f} s)" if multi and k else view_name
             label = label if multi else ""
             view = FrameView(label, self)
             views.addWidget(view)
@@ -250,8 +250,8 @@ class PlayerWidget(QWidget):
     def render(self, frame: int) -> None:
         doc = self.document
         direction = 1 if frame >= (self.views[0].shown_index or 0) else -1
-        # the events' clock is the primary video's; the session clock is shifted by its offset
-        t = doc.time_of(frame) - doc.videos[0][1]
+        # the events' clock is the primary video's own; the session clock adds its offset
+        t = doc.time_of(frame) + doc.videos[0][1]
         synced = doc.synced
         indices = synced.indices_at(t)
         frames = synced.previews_at(t) if doc.scrubbing else synced.frames_at(t, direction)

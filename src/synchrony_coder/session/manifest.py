@@ -6,7 +6,7 @@ A session folder holds an optional ``session.toml`` manifest::
     scheme = "default"              # bundled scheme name, or a path relative to the folder
     [[videos]]
     path = "video.mp4"              # relative to the folder; the first video is the primary one
-    offset_s = 0.0                  # session time t shows this video at its own time t + offset_s
+    offset_s = 0.0                  # session time of this video's first frame (started late: > 0)
     view = "dyad"                   # optional: what this camera shows (labels the view)
 
 (``videos = ["a.mp4", "b.mp4"]`` and ``file``/``offset`` spellings are accepted too.) Without a

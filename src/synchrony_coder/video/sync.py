@@ -12,9 +12,10 @@ from .source import VideoSource
 class SyncedVideos:
     """Videos of one session on a common session clock.
 
-    Session time ``t`` shows video ``k`` at its own time ``t + offset_s[k]``; a video shows nothing
-    (None) when that time falls before its first frame or after its last frame ends. With offset
-    0.5 s for the caregiver camera, session time 0 shows the caregiver camera's frame at 0.5 s.
+    ``offset_s[k]`` is the session time of video ``k``'s first frame, so session time ``t`` shows
+    video ``k`` at its own time ``t - offset_s[k]``; a video shows nothing (None) when that time
+    falls before its first frame or after its last frame ends. A caregiver camera started 0.5 s
+    after the dyad camera has offset 0.5: session time 0.5 shows its first frame.
 
     Parameters
     ----------
@@ -34,18 +35,18 @@ class SyncedVideos:
     @property
     def start_s(self) -> float:
         """Earliest session time at which some video shows a frame."""
-        return min(-o for o in self.offsets)
+        return min(self.offsets)
 
     @property
     def end_s(self) -> float:
         """Latest session time at which some video still shows a frame."""
-        return max(s.duration_s - o for s, o in zip(self.sources, self.offsets, strict=True))
+        return max(s.duration_s + o for s, o in zip(self.sources, self.offsets, strict=True))
 
     def indices_at(self, t: float) -> list[int | None]:
         """Each video's frame index shown at session time ``t`` (None where it shows nothing)."""
         out: list[int | None] = []
         for source, offset in zip(self.sources, self.offsets, strict=True):
-            local = round(t + offset, 6)
+            local = round(t - offset, 6)
             inside = 0.0 <= local < source.duration_s
             out.append(source.index_at(local) if inside else None)
         return out
