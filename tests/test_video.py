@@ -80,6 +80,18 @@ def test_every_frame_exact(videos, name):
         assert src._cache.nbytes <= max(TINY_CACHE_MIB * 2**20, 8 * frame_bytes)
 
 
+@pytest.mark.parametrize("name", ["h264_bframes_mp4", "hevc_mp4", "mpeg4_bframes_mp4", "vp9_webm"])
+def test_random_access_gives_the_pixels_of_a_sequential_decode(videos, name):
+    """Seeks skip pictures nothing refers to; what they do show must be bit-identical."""
+    if name not in videos:
+        pytest.skip(f"no {name} video in this environment")
+    with open_video(videos[name], cache_mib=64) as src:
+        sequential = [src.frame(i) for i in range(N)]
+    with open_video(videos[name], cache_mib=TINY_CACHE_MIB) as src:
+        for i in np.random.default_rng(1).permutation(N)[:40]:
+            assert np.array_equal(src.frame(int(i)), sequential[i]), i
+
+
 @pytest.mark.parametrize("name", ["vfr_mp4", "vfr_mkv"])
 def test_variable_frame_rate_and_late_start(vfr_videos, vfr_pts, name):
     with open_video(vfr_videos[name], cache_mib=TINY_CACHE_MIB) as src:

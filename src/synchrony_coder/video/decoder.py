@@ -50,18 +50,32 @@ class Decoder:
         self._container.close()
 
     # -- positioning ---------------------------------------------------------------------------
-    def _seek(self, k: int) -> None:
+    def _seek(self, k: int, wanted_from: int | None = None) -> None:
         self._container.seek(
             int(self.index.seek_ts[k]), stream=self._stream, backward=True, any_frame=False
         )
-        self._frames = self._decode_all()
+        self._frames = self._decode_all(wanted_from)
         self._trust_from = int(self.index.seek_pts[k])
         self._next = -1  # unknown until the first frame comes out
 
-    def _decode_all(self) -> Iterator:
+    def _decode_all(self, wanted_from: int | None = None) -> Iterator:
+        """Decode packets from the demuxer's position on.
+
+        With ``wanted_from`` (a frame index), frames no other frame refers to are skipped until
+        the first packet presented at or after that frame: they are not wanted and nothing needs
+        them, so a seek decodes only the chain of reference frames up to its target (a third to
+        a half fewer pictures for H.264 with B-frames). Packets come in decoding order, so every
+        packet presented at or after ``wanted_from`` is decoded in full.
+        """
         import av
 
+        ctx = self._stream.codec_context
+        skip_until = None if wanted_from is None else int(self.index.pts[wanted_from])
+        ctx.skip_frame = "DEFAULT" if skip_until is None else "NONREF"
         for packet in self._container.demux(self._stream):
+            if skip_until is not None and (packet.pts is None or packet.pts >= skip_until):
+                ctx.skip_frame = "DEFAULT"
+                skip_until = None
             try:
                 frames = packet.decode()
             except av.FFmpegError as exc:  # a damaged packet: its frame is reported missing
@@ -92,7 +106,7 @@ class Decoder:
             return
         k = self.index.seek_point_of(start)
         while True:
-            self._seek(k)
+            self._seek(k, wanted_from=start)
             first = self._first_trusted()
             if first is None:  # nothing decodable from here to the end
                 yield from ((i, None) for i in range(start, stop))

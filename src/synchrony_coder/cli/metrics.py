@@ -1,0 +1,192 @@
+"""``synchrony-coder metrics`` and ``plot``: interaction metrics of coded sessions, and figures."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from ..errors import DataError
+from . import EXIT_OK, add_command, emit
+
+PROGRESS_OVER = 20  # files; above this, reading shows progress on stderr even when not a tty
+
+
+class EventsInputError(DataError):
+    """Events files that cannot be used: one line naming the first bad file and how many more."""
+
+
+def _seconds(allow_zero: bool = False):
+    """argparse type: a finite number of seconds, > 0 (or ≥ 0 with ``allow_zero``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            need = "≥ 0" if allow_zero else "> 0"
+            raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds {need}")
+        return value
+
+    return parse
+
+
+def register(sub) -> None:
+    p = add_command(
+        sub,
+        "metrics",
+        "interaction metrics (matched fraction, repair, contingency, synchrony) as a tidy CSV",
+        [
+            "metrics coded/s01_alice.csv",
+            "metrics coded/ --by-phase -o metrics.csv",
+            "metrics a.csv b.csv --window 3 --repair-within 1.5 --scheme my_scheme.toml",
+        ],
+        description="Compute the metrics of SCIENCE.md §3 for every session × coder of the files: "
+        "one row per session × coder (phase 'all'), plus one per phase with --by-phase. A folder "
+        "means every *.csv file under it (recursively). Tidy CSV on stdout unless -o is given.",
+    )
+    p.add_argument("files", nargs="+", metavar="EVENTS", help="events CSV files or folders")
+    p.add_argument("--scheme", default=None, help="scheme file or bundled name (default: default)")
+    p.add_argument(
+        "--window",
+        type=_seconds(),
+        default=2.0,
+        help="contingency window W in seconds: a bid is answered by a response within W (default 2)",
+    )
+    p.add_argument(
+        "--repair-within",
+        type=_seconds(allow_zero=True),
+        default=2.0,
+        help="R for prop_repaired_within_Rs, seconds (default 2)",
+    )
+    p.add_argument(
+        "--unit",
+        type=_seconds(),
+        default=0.1,
+        help="time unit for Yule's Q and the valence series, seconds (default 0.1)",
+    )
+    p.add_argument("--by-phase", action="store_true", help="add one row per phase")
+    p.add_argument("-o", "--output", default=None, help="write the CSV here instead of stdout")
+    p.set_defaults(handler=run_metrics)
+
+    q = add_command(
+        sub,
+        "plot",
+        "draw one session's timeline or per-phase summary (PNG, SVG or PDF)",
+        [
+            "plot coded/s01_alice.csv -o s01_timeline.png",
+            "plot coded/ --session s01 --coder alice --kind phases -o s01_phases.svg",
+        ],
+        description="Draw a figure of one session × coder: 'timeline' shows both partners' "
+        "engagement as coloured bands, matched time, bids and responses and the phases; 'phases' "
+        "shows per-phase bars of matched fraction, contingency and engagement proportions.",
+    )
+    q.add_argument("files", nargs="+", metavar="EVENTS", help="events CSV files or folders")
+    q.add_argument("--session", default=None, help="the session to draw (needed if several)")
+    q.add_argument("--coder", default=None, help="the coder to draw (needed if several)")
+    q.add_argument("--scheme", default=None, help="scheme file or bundled name (default: default)")
+    q.add_argument("--kind", choices=("timeline", "phases"), default="timeline")
+    q.add_argument("--window", type=_seconds(), default=2.0, help="contingency window (phases)")
+    q.add_argument("-o", "--output", required=True, help="the figure file: .png, .svg or .pdf")
+    q.set_defaults(handler=run_plot)
+
+
+def _expand(items: list[str]) -> list[Path]:
+    paths: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*.csv") if f.is_file())
+            if not found:
+                raise EventsInputError(f"{p}: no *.csv files in this folder")
+            paths.extend(found)
+        else:
+            paths.append(p)
+    return paths
+
+
+def read_corpus(items: list[str], scheme):
+    """Read and validate every events file; raise one line naming the bad ones."""
+    import pandas as pd
+
+    from ..events import REQUIRED_COLUMNS, check_events
+
+    paths = _expand(items)
+    show = sys.stderr.isatty() or len(paths) > PROGRESS_OVER
+    frames, bad = [], []
+    for i, path in enumerate(paths, 1):
+        df, problems = check_events(path, scheme)
+        if problems:
+            bad.append((path, problems))
+        elif df is not None:
+            frames.append(df[list(REQUIRED_COLUMNS)])
+        if show and (i % 10 == 0 or i == len(paths)):
+            print(f"\rread {i}/{len(paths)} files", end="", file=sys.stderr, flush=True)
+    if show:
+        print(file=sys.stderr)
+    if bad:
+        path, problems = bad[0]
+        more = f" (and {len(problems) - 1} more in this file)" if len(problems) > 1 else ""
+        others = ""
+        if len(bad) > 1:
+            names = ", ".join(str(p) for p, _ in bad[1:4]) + (", ..." if len(bad) > 4 else "")
+            others = f"; {len(bad) - 1} more bad file(s): {names}"
+        raise EventsInputError(f"{problems[0]}{more}{others}")
+    if not frames:
+        return pd.DataFrame(columns=list(REQUIRED_COLUMNS))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def run_metrics(args: argparse.Namespace) -> int:
+    from ..metrics import session_metrics
+    from ..scheme import load_scheme
+
+    scheme = load_scheme(args.scheme)
+    events = read_corpus(args.files, scheme)
+    table = session_metrics(
+        events,
+        scheme,
+        window=args.window,
+        repair_within=args.repair_within,
+        unit=args.unit,
+        by_phase=args.by_phase,
+    )
+    emit(table.to_csv(index=False, float_format="%.10g", lineterminator="\n"), args.output)
+    return EXIT_OK
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    from ..scheme import load_scheme
+
+    suffix = Path(args.output).suffix.lower()
+    if suffix not in (".png", ".svg", ".pdf"):
+        raise EventsInputError(f"{args.output}: the figure must end in .png, .svg or .pdf")
+    scheme = load_scheme(args.scheme)
+    events = read_corpus(args.files, scheme)
+    sel = events
+    if args.session is not None:
+        sel = sel[sel["session"].astype(str) == args.session]
+    if args.coder is not None:
+        sel = sel[sel["coder"].astype(str) == args.coder]
+    groups = sel[["session", "coder"]].drop_duplicates()
+    if len(groups) != 1:
+        have = events[["session", "coder"]].drop_duplicates()
+        listed = ", ".join(f"{s}/{c}" for s, c in have.itertuples(index=False, name=None))
+        what = "no events match" if not len(groups) else f"{len(groups)} session/coder pairs match"
+        asked = " ".join(
+            f"--{k} {v}" for k, v in (("session", args.session), ("coder", args.coder)) if v
+        )
+        raise EventsInputError(
+            f"{what} {asked or 'the files'} (choose one with --session/--coder; found: {listed})"
+        )
+    from ..metrics import plots
+
+    if args.kind == "timeline":
+        fig = plots.timeline(sel, scheme)
+    else:
+        fig = plots.phase_summary(sel, scheme, window=args.window)
+    plots.save(fig, args.output)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK

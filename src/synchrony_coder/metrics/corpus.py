@@ -1,0 +1,270 @@
+"""The events of a whole corpus as sorted integer arrays, ready for interval arithmetic.
+
+Every (session, coder) pair is one *group*. Times become integer milliseconds (the table's precision,
+SCIENCE.md §1) and are laid out on one global axis, ``key = group · stride + t_ms``, with a stride
+larger than any session plus every look-ahead the metrics use (the contingency window, the largest
+lag). One ``searchsorted`` on that axis then answers a question for every session at once, and
+cumulative sums taken over the whole corpus give per-session sums as differences; no Python loop
+over sessions is needed.
+
+The state tiers of the two partners and the phase tier are cut into *elementary intervals*: the
+stretches between consecutive boundaries of any of them, over ``[0, T)`` of each session, during
+which the infant code, the caregiver code and the phase do not change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..scheme import Scheme, Tier
+
+__all__ = [
+    "Bouts",
+    "Corpus",
+    "Elementary",
+    "Windows",
+    "assign_windows",
+    "build_corpus",
+    "ceil_div",
+    "elementary_intervals",
+    "grouped_median",
+    "ratio",
+]
+
+
+def ceil_div(a: np.ndarray | int, b: int) -> np.ndarray:
+    """Integer ceiling of ``a / b`` for ``b > 0`` (exact, also for negative ``a``)."""
+    return -(-np.asarray(a) // b)
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` as float, NaN where ``den`` is 0 or NaN (never a division warning)."""
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    ok = den > 0
+    return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+
+
+def grouped_median(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+    """Median of ``values`` within each group ``0 … n−1`` (NaN for an empty group), vectorised."""
+    counts = np.bincount(groups, minlength=n)
+    out = np.full(n, np.nan)
+    if not len(values):
+        return out
+    order = np.lexsort((values, groups))
+    v = np.asarray(values, dtype=float)[order]
+    first = np.cumsum(counts) - counts
+    has = counts > 0
+    lo = first[has] + (counts[has] - 1) // 2
+    hi = first[has] + counts[has] // 2
+    out[has] = (v[lo] + v[hi]) / 2
+    return out
+
+
+@dataclass(frozen=True)
+class Bouts:
+    """State events of one tier over the corpus, sorted by global onset key."""
+
+    start: np.ndarray  # int64 global keys
+    stop: np.ndarray
+    code: np.ndarray  # index into the tier's codes
+    group: np.ndarray
+
+    def cover(self, keys: np.ndarray) -> np.ndarray:
+        """Index of the bout covering each key (``start ≤ key < stop``), −1 where none.
+
+        Assumes the tier is exclusive (no overlapping bouts), as validation guarantees.
+        """
+        idx = np.searchsorted(self.start, keys, side="right") - 1
+        safe = np.clip(idx, 0, max(len(self.start) - 1, 0))
+        if not len(self.start):
+            return np.full(len(keys), -1, dtype=np.int64)
+        return np.where((idx >= 0) & (self.stop[safe] > keys), idx, -1)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The events of every (session, coder) group on one integer-millisecond axis."""
+
+    groups: pd.DataFrame  # session, coder; row i is group i
+    stride: int  # ms between consecutive groups on the global axis (a multiple of the unit)
+    end: np.ndarray  # T of each group, ms
+    infant: Bouts | None
+    caregiver: Bouts | None
+    phase: Bouts | None
+    bids: np.ndarray | None  # sorted global keys of bid onsets
+    responses: np.ndarray | None
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.groups)
+
+    @property
+    def origin(self) -> np.ndarray:
+        """Global key of each group's time 0."""
+        return np.arange(self.n_groups, dtype=np.int64) * self.stride
+
+
+@dataclass(frozen=True)
+class Windows:
+    """A set of analysis windows that do not overlap within a group, sorted by start key.
+
+    Several windows may feed one output row (a phase coded twice in a session); additive
+    quantities are summed over a row's windows before ratios are taken.
+    """
+
+    start: np.ndarray  # global keys
+    stop: np.ndarray
+    row: np.ndarray  # output row of each window
+    n_rows: int
+
+
+def assign_windows(windows: Windows, keys: np.ndarray) -> np.ndarray:
+    """Window containing each key (``start ≤ key < stop``), −1 where none."""
+    if not len(windows.start):
+        return np.full(len(keys), -1, dtype=np.int64)
+    idx = np.searchsorted(windows.start, keys, side="right") - 1
+    safe = np.clip(idx, 0, None)
+    return np.where((idx >= 0) & (keys < windows.stop[safe]), idx, -1)
+
+
+def _ms(seconds: np.ndarray) -> np.ndarray:
+    return np.rint(np.nan_to_num(seconds, nan=0.0) * 1000.0).astype(np.int64)
+
+
+def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms: int) -> Corpus:
+    """Lay out ``events`` on the global axis.
+
+    Parameters
+    ----------
+    events
+        The tidy events table (SCIENCE.md §1).
+    scheme
+        Gives the tiers of the roles ``bid``, ``response``, ``infant_engagement``,
+        ``caregiver_engagement`` and ``phase``; a missing role gives ``None`` arrays.
+    unit_ms
+        The time unit; the stride is a multiple of it, so unit indices of the global axis are the
+        session's own unit indices shifted by a whole number.
+    reach_ms
+        The furthest any metric looks past an event (window, lags); groups are spaced wider.
+
+    Notes
+    -----
+    T (each group's end) is the latest offset of any state event of the group (any tier). A group
+    without state events (a bids-and-responses scheme) ends 1 ms after its last event, so that its
+    last event lies inside ``[0, T)``.
+    """
+    sess = pd.factorize(events["session"], sort=False)[0]
+    coder_codes, coder_names = pd.factorize(events["coder"], sort=False)
+    combined = sess.astype(np.int64) * max(len(coder_names), 1) + coder_codes
+    group, first = np.unique(combined, return_index=True)
+    order = np.argsort(first, kind="stable")  # groups in order of first appearance
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[order] = np.arange(len(group))
+    g = rank[np.searchsorted(group, combined)] if len(group) else combined
+    n_groups = len(group)
+    groups = (
+        events[["session", "coder"]].iloc[np.sort(first)].reset_index(drop=True)
+        if n_groups
+        else pd.DataFrame({"session": [], "coder": []})
+    )
+
+    onset = _ms(events["onset_s"].to_numpy(dtype=float))
+    offset_raw = events["offset_s"].to_numpy(dtype=float)
+    is_state = np.isfinite(offset_raw)
+    offset = _ms(offset_raw)
+    end = np.full(n_groups, -1, dtype=np.int64)
+    np.maximum.at(end, g[is_state], offset[is_state])
+    last_onset = np.full(n_groups, -1, dtype=np.int64)
+    np.maximum.at(last_onset, g, onset)
+    end = np.where(end >= 0, end, last_onset + 1)
+    furthest = int(max(end.max(initial=0), last_onset.max(initial=0)))
+    stride = int(ceil_div(furthest + 2 * reach_ms + 2 * unit_ms + 1000, unit_ms)) * unit_ms
+    base = g * stride
+
+    tier_codes, tier_names = pd.factorize(events["tier"], sort=False)
+    tier_id = {str(name): i for i, name in enumerate(tier_names)}
+    code_codes, code_names = pd.factorize(events["code"], sort=False)
+    r = scheme.roles
+
+    def rows_of(role_tier: str | None) -> np.ndarray | None:
+        if role_tier is None or not scheme.has_tier(role_tier):
+            return None
+        if role_tier not in tier_id:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(tier_codes == tier_id[role_tier])
+
+    def bouts(role_tier: str | None) -> Bouts | None:
+        rows = rows_of(role_tier)
+        if rows is None:
+            return None
+        tier: Tier = scheme.tier(role_tier)
+        lookup = np.array(
+            [tier.code_names.index(c) if c in tier.code_names else -1 for c in code_names],
+            dtype=np.int64,
+        )
+        rows = rows[is_state[rows]]
+        code = lookup[code_codes[rows]] if len(rows) else np.zeros(0, dtype=np.int64)
+        rows, code = rows[code >= 0], code[code >= 0]
+        start, stop = base[rows] + onset[rows], base[rows] + offset[rows]
+        o = np.argsort(start, kind="stable")
+        return Bouts(start[o], stop[o], code[o], g[rows][o])
+
+    def points(role_tier: str | None) -> np.ndarray | None:
+        rows = rows_of(role_tier)
+        if rows is None:
+            return None
+        return np.sort(base[rows] + onset[rows])
+
+    return Corpus(
+        groups=groups,
+        stride=stride,
+        end=end,
+        infant=bouts(r.infant_engagement),
+        caregiver=bouts(r.caregiver_engagement),
+        phase=bouts(r.phase),
+        bids=points(r.bid),
+        responses=points(r.response),
+    )
+
+
+@dataclass(frozen=True)
+class Elementary:
+    """Elementary intervals ``[start, stop)`` tiling ``[0, T)`` of every group, in key order."""
+
+    start: np.ndarray
+    stop: np.ndarray
+    group: np.ndarray
+    infant: np.ndarray  # infant code index, −1 when uncoded
+    caregiver: np.ndarray
+    phase: np.ndarray  # index of the phase bout (a phase window), −1 outside every phase
+
+
+def elementary_intervals(corpus: Corpus) -> Elementary:
+    """Cut every group's ``[0, T)`` at each boundary of the engagement and phase tiers."""
+    origin = corpus.origin
+    parts = [origin, origin + corpus.end]
+    for b in (corpus.infant, corpus.caregiver, corpus.phase):
+        if b is not None:
+            parts += [b.start, b.stop]
+    cuts = np.unique(np.concatenate(parts))
+    start, stop = cuts[:-1], cuts[1:]
+    group = start // corpus.stride
+    keep = (start - group * corpus.stride) < corpus.end[group]
+    start, stop, group = start[keep], stop[keep], group[keep]
+
+    def codes(b: Bouts | None) -> np.ndarray:
+        if b is None:
+            return np.full(len(start), -1, dtype=np.int64)
+        i = b.cover(start)
+        return np.where(i >= 0, b.code[np.clip(i, 0, None)], -1) if len(b.code) else i
+
+    phase = (
+        corpus.phase.cover(start)
+        if corpus.phase is not None
+        else np.full(len(start), -1, dtype=np.int64)
+    )
+    return Elementary(start, stop, group, codes(corpus.infant), codes(corpus.caregiver), phase)

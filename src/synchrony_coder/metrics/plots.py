@@ -1,0 +1,316 @@
+"""Figures of one coded session: a timeline of the interaction and per-phase summary bars.
+
+Matplotlib with the Agg backend (no display needed); import this module only where a figure is
+wanted. Colours come from the scheme, so a figure matches the coding app.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import AutoMinorLocator, MaxNLocator  # noqa: E402
+
+from ..scheme import Scheme  # noqa: E402
+from .synchrony import matched_spans  # noqa: E402
+from .table import session_metrics  # noqa: E402
+
+__all__ = ["phase_summary", "save", "timeline"]
+
+_MATCHED = "#3b3b3b"
+_STYLE = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.spines.left": False,
+}
+
+
+def _title(events: pd.DataFrame) -> str:
+    return f"session {events['session'].iloc[0]} · coder {events['coder'].iloc[0]}"
+
+
+def _bands(ax, ev: pd.DataFrame, tier, y: float, h: float, **kw) -> None:
+    colours = {c.name: c.color for c in tier.codes}
+    for code, grp in ev.groupby("code", sort=False):
+        ax.broken_barh(
+            list(zip(grp["onset_s"], grp["offset_s"] - grp["onset_s"], strict=True)),
+            (y, h),
+            facecolors=colours.get(code, "#808080"),
+            edgecolor="none",
+            **kw,
+        )
+
+
+def timeline(events: pd.DataFrame, scheme: Scheme) -> Figure:
+    """Both partners' engagement as coloured bands, matched time, bids, responses and phases.
+
+    Parameters
+    ----------
+    events
+        The events of one session × coder.
+    scheme
+        Tier roles, codes and colours.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    r = scheme.roles
+    states = events[events["offset_s"].notna()]
+    end = float(states["offset_s"].max()) if len(states) else float(events["onset_s"].max())
+    lanes = []  # (label, kind, tier name)
+    if r.phase:
+        lanes.append(("phase", "phase", r.phase))
+    if r.infant_engagement:
+        lanes.append(("infant", "state", r.infant_engagement))
+    if r.caregiver_engagement:
+        lanes.append(("caregiver", "state", r.caregiver_engagement))
+    if r.infant_engagement and r.caregiver_engagement:
+        lanes.append(("matched", "matched", None))
+    if r.bid:
+        lanes.append(("bids", "point", r.bid))
+    if r.response:
+        lanes.append(("responses", "point", r.response))
+    n = len(lanes)
+    with plt.rc_context(_STYLE):
+        fig = Figure(figsize=(11, 1.0 + 0.42 * n + 0.9), layout="constrained")
+        ax = fig.add_subplot()
+        legend: dict[tuple[str, str], Patch] = {}
+        points: dict[tuple[str, str], Line2D] = {}
+        for i, (label, kind, tier_name) in enumerate(lanes):
+            y = n - 1 - i
+            ev = events[events["tier"] == tier_name] if tier_name else events.iloc[:0]
+            if kind == "phase":
+                tier = scheme.tier(tier_name)
+                _bands(ax, ev, tier, y + 0.1, 0.8)
+                for _, e in ev.iterrows():  # light phase backdrop across every lane
+                    ax.axvspan(e.onset_s, e.offset_s, color=tier.code(e.code).color, alpha=0.12)
+                    ax.text(
+                        (e.onset_s + e.offset_s) / 2,
+                        y + 0.5,
+                        str(e.code).replace("_", "-"),
+                        ha="center",
+                        va="center",
+                        fontsize=8.5,
+                        clip_on=True,
+                    )
+                    ax.axvline(e.onset_s, color="#555555", lw=0.6, ls=":")
+            elif kind == "state":
+                tier = scheme.tier(tier_name)
+                _bands(ax, ev, tier, y + 0.1, 0.8)
+                for c in tier.codes:
+                    legend.setdefault((c.name, c.color), Patch(color=c.color, label=c.name))
+            elif kind == "matched":
+                spans = matched_spans(events, scheme)
+                ax.broken_barh(
+                    list(zip(spans["onset_s"], spans["offset_s"] - spans["onset_s"], strict=True)),
+                    (y + 0.25, 0.5),
+                    facecolors=_MATCHED,
+                )
+                legend[("matched", _MATCHED)] = Patch(color=_MATCHED, label="matched pair")
+            else:
+                tier = scheme.tier(tier_name)
+                colours = [
+                    tier.code(c).color if c in tier.code_names else "#808080" for c in ev["code"]
+                ]
+                ax.vlines(ev["onset_s"], y + 0.12, y + 0.88, colors=colours, lw=1.4)
+                for c in tier.codes:
+                    if (ev["code"] == c.name).any():
+                        points.setdefault(
+                            (label, c.name),
+                            Line2D([], [], color=c.color, lw=1.6, label=f"{c.name}"),
+                        )
+        ax.set_yticks(np.arange(n) + 0.5, [lane[0] for lane in reversed(lanes)])
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(0, n)
+        ax.set_xlim(0, max(end, 1e-3))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=14, steps=[1, 2, 5, 10]))
+        ax.xaxis.set_minor_locator(AutoMinorLocator())
+        ax.set_xlabel("time (s)")
+        ax.grid(axis="x", color="#dddddd", lw=0.5)
+        ax.set_axisbelow(True)
+        summary = session_metrics(events, scheme).iloc[0]
+        facts = [
+            f"{name} {summary[col]:.2f}"
+            for col, name in (("matched_fraction", "matched"), ("contingency", "contingency"))
+            if col in summary and pd.notna(summary[col])
+        ]
+        ax.set_title(_title(events) + ("  —  " + ", ".join(facts) if facts else ""), loc="left")
+        if legend:
+            fig.legend(
+                handles=list(legend.values()),
+                loc="outside lower left",
+                ncol=min(len(legend), 7),
+                frameon=False,
+                title="engagement",
+                title_fontsize=8.5,
+                alignment="left",
+            )
+        if points:
+            lanes_with_points = dict.fromkeys(k[0] for k in points)
+            fig.legend(
+                handles=list(points.values()),
+                loc="outside lower right",
+                ncol=min(len(points), 5),
+                frameon=False,
+                title=" and ".join(lanes_with_points),
+                title_fontsize=8.5,
+                alignment="right",
+                handlelength=0.8,
+            )
+    return fig
+
+
+def phase_summary(events: pd.DataFrame, scheme: Scheme, *, window: float = 2.0) -> Figure:
+    """Per-phase bars: matched fraction, contingency against its base rate, engagement shares.
+
+    The Still-Face effect (less positive, more negative infant engagement than in play) and the
+    reunion effect show side by side (Tronick et al., 1978; Mesman, van IJzendoorn &
+    Bakermans-Kranenburg, 2009).
+    """
+    r = scheme.roles
+    table = session_metrics(events, scheme, window=window, by_phase=True)
+    if len(table) > 1:
+        table = table.iloc[1:]  # the phases; `all` only when no phase is coded
+    phases = list(table["phase"])
+    x = np.arange(len(phases))
+    phase_tier = scheme.tier(r.phase) if r.phase else None
+
+    def colour(p: str) -> str:
+        if phase_tier is not None and p in phase_tier.code_names:
+            return phase_tier.code(p).color
+        return "#9ecae1"
+
+    labels = [p.replace("_", "-") for p in phases]
+    with plt.rc_context(_STYLE | {"axes.spines.left": True}):
+        fig = Figure(figsize=(11, 3.6), layout="constrained")
+        axes = fig.subplots(1, 3, width_ratios=[1, 1, 1.6])
+        ax = axes[0]
+        ax.bar(
+            x,
+            table["matched_fraction"].fillna(0),
+            color=[colour(p) for p in phases],
+            edgecolor="#444444",
+            lw=0.6,
+        )
+        for xi, v in zip(x, table["matched_fraction"], strict=True):
+            ax.text(
+                xi,
+                (0 if pd.isna(v) else v) + 0.02,
+                "–" if pd.isna(v) else f"{v:.2f}",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+        ax.set_title("matched fraction")
+        ax.set_ylim(0, 1)
+
+        ax = axes[1]
+        ax.bar(
+            x,
+            table["contingency"].fillna(0),
+            color=[colour(p) for p in phases],
+            edgecolor="#444444",
+            lw=0.6,
+            label="contingency",
+        )
+        ax.scatter(
+            x,
+            table["base_rate"],
+            marker="_",
+            s=500,
+            color="black",
+            lw=2,
+            label="base rate",
+            zorder=3,
+        )
+        for xi, v, nb in zip(x, table["contingency"], table["n_bids"], strict=True):
+            text = "–" if pd.isna(v) else f"{v:.2f}"
+            ax.text(
+                xi,
+                (0 if pd.isna(v) else v) + 0.02,
+                f"{text}\n({nb:.0f} bids)",
+                ha="center",
+                va="bottom",
+                fontsize=7.5,
+            )
+        ax.set_title(f"contingency (response ≤ {window:g} s)")
+        ax.set_ylim(0, 1.15)
+        ax.legend(loc="upper right", frameon=False, fontsize=7.5)
+
+        ax = axes[2]
+        handles: dict[tuple[str, str], Patch] = {}
+        width = 0.38
+        for shift, partner, tier_name in (
+            (-width / 2 - 0.01, "infant", r.infant_engagement),
+            (width / 2 + 0.01, "caregiver", r.caregiver_engagement),
+        ):
+            if not tier_name:
+                continue
+            bottom = np.zeros(len(phases))
+            for c in scheme.tier(tier_name).codes:
+                share = table[f"{partner}_{c.name}"].fillna(0).to_numpy()
+                ax.bar(
+                    x + shift, share, width, bottom=bottom, color=c.color, edgecolor="white", lw=0.4
+                )
+                bottom += share
+                handles.setdefault((c.name, c.color), Patch(color=c.color, label=c.name))
+        ax.set_title("engagement shares (I = infant, C = caregiver)")
+        ax.set_ylim(0, 1)
+        ax.legend(
+            handles=list(handles.values()),
+            loc="center left",
+            bbox_to_anchor=(1.0, 0.5),
+            frameon=False,
+            fontsize=7.5,
+        )
+        for a in axes[:2]:
+            a.set_xticks(x, labels)
+            a.tick_params(axis="x", pad=12)  # level with the phase names under I / C
+        pair = width / 2 + 0.01
+        axes[2].set_xticks(np.concatenate([x - pair, x + pair]), ["I"] * len(x) + ["C"] * len(x))
+        for xi, name in zip(x, labels, strict=True):
+            axes[2].annotate(
+                name,
+                (xi, 0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, -16),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+            )
+        for a in axes:
+            a.tick_params(axis="x", length=0)
+            a.yaxis.set_major_locator(MaxNLocator(nbins=5))
+            a.set_yticks([t for t in a.get_yticks() if 0 <= t <= 1])
+            a.grid(axis="y", color="#e5e5e5", lw=0.5)
+            a.set_axisbelow(True)
+        fig.suptitle(_title(events), x=0.01, ha="left", fontsize=10)
+    return fig
+
+
+def save(fig: Figure, path: str | Path) -> None:
+    """Write the figure, format from the suffix (.png at 200 dpi, .svg, .pdf), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format=path.suffix.lstrip(".").lower(), dpi=200)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

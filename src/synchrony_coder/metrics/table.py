@@ -1,0 +1,239 @@
+"""``session_metrics``: the interaction metrics of SCIENCE.md §3 as one tidy table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..scheme import Scheme, load_scheme
+from .contingency import contingency_metrics, yules_q
+from .corpus import Windows, build_corpus, elementary_intervals
+from .lagged import lagged_correlations, sync_summary
+from .synchrony import code_proportions, engagement_metrics
+
+__all__ = ["METRIC_COLUMNS", "repair_column", "session_metrics"]
+
+MAX_LAG_S = 3.0
+
+METRIC_COLUMNS: tuple[str, ...] = (
+    "coded_s",
+    "matched_fraction",
+    "mismatch_episodes",
+    "repairs",
+    "repairs_per_min",
+    "median_time_to_repair_s",
+    "prop_repaired_within_2s",
+    "n_bids",
+    "contingency",
+    "base_rate",
+    "delta_p",
+    "median_latency_s",
+    "yules_q",
+    "sync_r0",
+    "sync_peak_r",
+    "sync_peak_lag_s",
+)
+
+
+def repair_column(repair_within: float) -> str:
+    """Name of the quick-repair column for R seconds: ``prop_repaired_within_{R}s``."""
+    return f"prop_repaired_within_{repair_within:g}s"
+
+
+def _to_ms(name: str, seconds: float) -> int:
+    ms = int(round(float(seconds) * 1000))
+    if not np.isfinite(seconds) or ms <= 0:
+        raise ValueError(f"{name} must be a positive number of seconds (≥ 0.001), not {seconds!r}")
+    return ms
+
+
+def session_metrics(
+    events: pd.DataFrame,
+    scheme: Scheme | None = None,
+    *,
+    window: float = 2.0,
+    repair_within: float = 2.0,
+    unit: float = 0.1,
+    by_phase: bool = False,
+    max_lag: float = MAX_LAG_S,
+) -> pd.DataFrame:
+    """Interaction metrics per session × coder (× phase), computed for a whole corpus at once.
+
+    Parameters
+    ----------
+    events
+        The tidy events table (SCIENCE.md §1) of one or many sessions and coders.
+    scheme
+        Says which tiers are the bids, responses, the partners' engagement and the phases, the
+        matched pairs and the valences (default: the default scheme).
+    window
+        W, the contingency window in seconds.
+    repair_within
+        R: ``prop_repaired_within_Rs`` counts repaired episodes lasting ≤ R seconds.
+    unit
+        u, the time unit of Yule's Q and of the valence series, in seconds.
+    by_phase
+        Add one row per phase present in the session after its ``all`` row.
+    max_lag
+        Lagged synchrony looks at lags ``−max_lag … +max_lag`` (multiples of u).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per session × coder × phase: ``session, coder, phase`` then ``coded_s,
+        matched_fraction, mismatch_episodes, repairs, repairs_per_min, median_time_to_repair_s,
+        prop_repaired_within_2s, n_bids, contingency, base_rate, delta_p, median_latency_s,
+        yules_q, sync_r0, sync_peak_r, sync_peak_lag_s`` and, per engagement code, the share of
+        that partner's coded time (``infant_positive``, ``caregiver_object`` ...). Groups appear in
+        the order of their first event; phases in time order. Undefined values are NaN; columns
+        that need a role the scheme lacks (e.g. engagement in a bids-only scheme) are all NaN.
+
+    Notes
+    -----
+    Windows: the whole session ``[0, T)`` (phase ``all``), T being the latest offset of any state
+    event of that session and coder (a session without state events ends 1 ms after its last
+    event); with ``by_phase``, each phase interval ``[p0, p1)`` of the phase tier (a phase coded
+    twice pools its intervals). Times are taken at the table's millisecond precision.
+
+    - ``coded_s``, ``matched_fraction``, mismatch episodes and repairs: see
+      :func:`.synchrony.engagement_metrics` (Tronick & Gianino, 1986; Tronick & Cohn, 1989).
+    - ``n_bids`` … ``median_latency_s``: see :func:`.contingency.contingency_metrics` (Watson,
+      1985; Van Egeren, Barratt & Roach, 2001).
+    - ``yules_q``: see :func:`.contingency.yules_q` (Bakeman & Quera, 2011).
+    - ``sync_*``: see :mod:`.lagged` (Boker, Xu, Rotondo & King, 2002).
+
+    All sessions are processed together with interval arithmetic on sorted arrays; the cost grows
+    with the number of events, not with session length or the number of sessions' loops.
+
+    Examples
+    --------
+    >>> from synchrony_coder.simulate import simulate_session
+    >>> table = session_metrics(simulate_session(seed=1), by_phase=True)
+    >>> list(table["phase"])
+    ['all', 'play', 'still_face', 'reunion']
+    """
+    sch = scheme or load_scheme()
+    window_ms = _to_ms("window", window)
+    unit_ms = _to_ms("unit", unit)
+    repair_ms = int(round(float(repair_within) * 1000))
+    if not np.isfinite(repair_within) or repair_ms < 0:
+        raise ValueError(f"repair_within must be ≥ 0 seconds, not {repair_within!r}")
+    max_lag_units = int(np.floor(float(max_lag) * 1000 / unit_ms + 1e-9))
+    if max_lag_units < 0:
+        raise ValueError(f"max_lag must be ≥ 0 seconds, not {max_lag!r}")
+
+    columns = _columns(sch, repair_within)
+    if events is None or not len(events):
+        return pd.DataFrame({c: pd.Series(dtype=object if c in _ID else float) for c in columns})
+
+    corpus = build_corpus(
+        events, sch, unit_ms=unit_ms, reach_ms=window_ms + max_lag_units * unit_ms
+    )
+    elem = elementary_intervals(corpus)
+    n_groups = corpus.n_groups
+
+    origin = corpus.origin
+    sets = [
+        (
+            Windows(origin, origin + corpus.end, np.arange(n_groups), n_groups),
+            elem.group,
+            pd.DataFrame({"_group": np.arange(n_groups), "phase": "all", "_order": 0}),
+        )
+    ]
+    if by_phase and corpus.phase is not None and len(corpus.phase.start):
+        ph = corpus.phase
+        row, first = pd.factorize(ph.group * len(sch.tier(sch.roles.phase).codes) + ph.code)
+        names = np.array(sch.tier(sch.roles.phase).code_names, dtype=object)
+        n_codes = len(names)
+        rows = pd.DataFrame(
+            {
+                "_group": first // n_codes,
+                "phase": names[first % n_codes],
+                "_order": np.arange(len(first)) + 1,
+            }
+        )
+        sets.append((Windows(ph.start, ph.stop, row, len(first)), elem.phase, rows))
+
+    r = sch.roles
+    engaged = corpus.infant is not None and corpus.caregiver is not None
+    parts = []
+    for windows, window_of, rows in sets:
+        values: dict[str, np.ndarray] = {}
+        if engaged:
+            values.update(
+                _engagement(sch, elem, window_of, windows, repair_ms, unit_ms, max_lag_units)
+            )
+        values.update(
+            contingency_metrics(corpus.bids, corpus.responses, windows, window_ms=window_ms)
+        )
+        values["yules_q"] = yules_q(
+            corpus.bids, corpus.responses, windows, window_ms=window_ms, unit_ms=unit_ms
+        )
+        for partner, bouts, tier_name in (
+            ("infant", corpus.infant, r.infant_engagement),
+            ("caregiver", corpus.caregiver, r.caregiver_engagement),
+        ):
+            if bouts is None:
+                continue
+            codes = elem.infant if partner == "infant" else elem.caregiver
+            names = sch.tier(tier_name).code_names
+            shares = code_proportions(codes, elem, window_of, windows, len(names))
+            for i, code in enumerate(names):
+                values[f"{partner}_{code}"] = shares[:, i]
+        part = rows.copy()
+        for name, v in values.items():
+            part[name] = v
+        parts.append(part)
+
+    out = pd.concat(parts, ignore_index=True).sort_values(["_group", "_order"], kind="stable")
+    out.insert(0, "session", corpus.groups["session"].to_numpy()[out["_group"]])
+    out.insert(1, "coder", corpus.groups["coder"].to_numpy()[out["_group"]])
+    if "prop_repaired" in out:
+        out = out.rename(columns={"prop_repaired": repair_column(repair_within)})
+    for c in columns:
+        if c not in out:
+            out[c] = np.nan
+    return out[columns].reset_index(drop=True)
+
+
+_ID = ("session", "coder", "phase")
+
+
+def _columns(sch: Scheme, repair_within: float) -> list[str]:
+    cols = list(_ID) + [
+        repair_column(repair_within) if c == "prop_repaired_within_2s" else c
+        for c in METRIC_COLUMNS
+    ]
+    r = sch.roles
+    for partner, tier_name in (
+        ("infant", r.infant_engagement),
+        ("caregiver", r.caregiver_engagement),
+    ):
+        if tier_name and sch.has_tier(tier_name):
+            cols += [f"{partner}_{c}" for c in sch.tier(tier_name).code_names]
+    return cols
+
+
+def _valences(tier) -> np.ndarray:
+    return np.array([np.nan if c.valence is None else c.valence for c in tier.codes], dtype=float)
+
+
+def _engagement(
+    sch: Scheme, elem, window_of, windows: Windows, repair_ms: int, unit_ms: int, max_lag_units: int
+) -> dict[str, np.ndarray]:
+    r = sch.roles
+    infant, caregiver = sch.tier(r.infant_engagement), sch.tier(r.caregiver_engagement)
+    pairs = np.zeros((len(infant.codes), len(caregiver.codes)), dtype=bool)
+    for i_code, c_code in sch.matched_pairs:
+        pairs[infant.code_names.index(i_code), caregiver.code_names.index(c_code)] = True
+    values = engagement_metrics(elem, window_of, windows, pairs, repair_within_ms=repair_ms)
+    lags_s, r_lag = lagged_correlations(
+        elem,
+        window_of,
+        windows,
+        _valences(infant),
+        _valences(caregiver),
+        unit_ms=unit_ms,
+        max_lag_units=max_lag_units,
+    )
+    return values | sync_summary(lags_s, r_lag)
