@@ -170,6 +170,7 @@ def brute_force(
         # lagged synchrony: Pearson r of I(k) and C(k + l) over both-coded unit midpoints
         lags = np.arange(-L, L + 1)
         rs = np.full(len(lags), np.nan)
+        counts = np.zeros(len(lags), dtype=int)
         if has_eng:
             per_span = []
             for a, b in spans:
@@ -187,10 +188,12 @@ def brute_force(
                         if k + lag in samples:
                             xs.append(xi)
                             ys.append(samples[k + lag][1])
+                counts[li] = len(xs)
                 if len(xs) >= 3 and np.std(xs) > 0 and np.std(ys) > 0:
                     rs[li] = np.corrcoef(xs, ys)[0, 1]
         row["sync_r0"] = rs[L] if len(rs) else np.nan
         row["_sync_r"] = rs
+        row["_n_pairs"] = counts
         row["_lags"] = lags * u / 1000
         if np.isfinite(rs).any():
             best = np.nanmax(np.abs(rs))
@@ -403,6 +406,56 @@ def test_corpus_of_all_sessions_matches_brute_force_per_session(simulated):
     assert_matches(table, reference)
 
 
+def test_row_order_of_the_events_does_not_matter(simulated):
+    """Shuffled rows (sessions interleaved, tiers mixed) give the same numbers, groups in order of
+    first appearance."""
+    sessions = [gaps_session(), twice_session(), *simulated]
+    ordered = session_metrics(corpus(sessions), by_phase=True)
+    shuffled = corpus(sessions).sample(frac=1.0, random_state=7).reset_index(drop=True)
+    first_seen = list(dict.fromkeys(zip(shuffled["session"], shuffled["coder"], strict=True)))
+    table = session_metrics(shuffled, by_phase=True)
+    assert list(dict.fromkeys(zip(table["session"], table["coder"], strict=True))) == first_seen
+    key = ["session", "coder", "phase"]
+    pd.testing.assert_frame_equal(
+        table.sort_values(key).reset_index(drop=True),
+        ordered.sort_values(key).reset_index(drop=True),
+        check_exact=False,
+        rtol=1e-9,
+    )
+
+
+def test_categorical_columns_give_the_same_table(simulated):
+    ev = corpus([gaps_session(), *simulated])
+    cat = ev.astype({c: "category" for c in ("session", "coder", "tier", "code")})
+    ids = {"session": str, "coder": str}
+    pd.testing.assert_frame_equal(
+        session_metrics(cat, by_phase=True).astype(ids),
+        session_metrics(ev, by_phase=True).astype(ids),
+    )
+
+
+def test_matched_spans_match_the_grid(simulated):
+    from synchrony_coder.metrics.synchrony import matched_spans
+
+    sessions = [gaps_session(), twice_session(), simulated[1]]
+    spans = matched_spans(corpus(sessions), SCHEME)
+    for ev in sessions:
+        T = _ms(ev["offset_s"].max())
+        grid = {}
+        for tier in (IE, CE):
+            lab = np.full(T, "", dtype=object)
+            for _, e in ev[ev["tier"] == tier].iterrows():
+                lab[_ms(e.onset_s) : _ms(e.offset_s)] = e.code
+            grid[tier] = lab
+        matched = np.zeros(T, dtype=bool)
+        for a, c in SCHEME.matched_pairs:
+            matched |= (grid[IE] == a) & (grid[CE] == c)
+        d = np.diff(np.concatenate(([0], matched.astype(int), [0])))
+        mine = spans[spans["session"] == ev["session"].iloc[0]]
+        assert list(np.round(mine["onset_s"] * 1000).astype(int)) == list(np.flatnonzero(d == 1))
+        assert list(np.round(mine["offset_s"] * 1000).astype(int)) == list(np.flatnonzero(d == -1))
+
+
 def test_other_window_repair_and_unit(simulated):
     sessions = [gaps_session(), twice_session(), simulated[1]]
     kw = dict(window=1.5, repair_within=1.5, unit=0.25, max_lag=1.0)
@@ -410,6 +463,22 @@ def test_other_window_repair_and_unit(simulated):
     assert "prop_repaired_within_1.5s" in table.columns
     assert "prop_repaired_within_2s" not in table.columns
     assert_matches(table, [row for ev in sessions for row in brute_force(ev, **kw)])
+
+
+def test_lagged_synchrony_curve_matches_brute_force(simulated):
+    from synchrony_coder.metrics import lagged_synchrony
+
+    sessions = [gaps_session(), twice_session(), simulated[0]]
+    curve = lagged_synchrony(corpus(sessions), by_phase=True)
+    reference = [row for ev in sessions for row in brute_force(ev)]
+    assert len(curve) == 61 * len(reference)
+    for (_, got), want in zip(
+        curve.groupby(["session", "phase"], sort=False), reference, strict=True
+    ):
+        assert (got["session"].iloc[0], got["phase"].iloc[0]) == (want["session"], want["phase"])
+        assert np.allclose(got["lag_s"], want["_lags"])
+        assert np.allclose(got["r"], want["_sync_r"], equal_nan=True, atol=1e-9)
+        assert list(got["n_pairs"]) == list(want["_n_pairs"])
 
 
 def test_contingency_scheme_gives_nan_synchrony_and_real_contingency():
@@ -464,6 +533,13 @@ def test_by_phase_rows_and_columns():
     shares = [c for c in table.columns if c.startswith("infant_")]
     assert shares == [f"infant_{c}" for c in SCHEME.tier(IE).code_names]
     assert np.allclose(table[shares].sum(axis=1), 1.0)
+
+
+def test_event_without_onset_is_ignored():
+    """The app may hand over an event being created (no onset yet): it must not count."""
+    ev = gaps_session()
+    half = pd.concat([ev, events("gaps", [(IE, "positive", NA, 40.0)])], ignore_index=True)
+    pd.testing.assert_frame_equal(session_metrics(half), session_metrics(ev))
 
 
 def test_empty_table_and_bad_parameters():
@@ -590,6 +666,21 @@ def test_cli_metrics_folder_is_recursive_and_options_apply(tmp_path):
     )
 
 
+def test_cli_lagged_curve(tmp_path):
+    from io import StringIO
+
+    path = SAMPLES / "s01" / "truth.csv"
+    done = run_cli("metrics", str(path), "--lagged", "--by-phase")
+    assert done.returncode == 0, done.stderr
+    curve = pd.read_csv(StringIO(done.stdout))
+    assert list(curve.columns) == ["session", "coder", "phase", "lag_s", "r", "n_pairs"]
+    assert len(curve) == 4 * 61
+    # its lag-0 row is the table's sync_r0
+    table = session_metrics(read_events(path), by_phase=True)
+    at0 = curve[curve["lag_s"].abs() < 1e-9]
+    assert np.allclose(at0["r"], table["sync_r0"], equal_nan=True)
+
+
 def test_cli_metrics_bad_file_is_one_line_error(tmp_path):
     good = tmp_path / "good.csv"
     write_events(simulate_session(seed=1), good)
@@ -604,6 +695,8 @@ def test_cli_metrics_bad_file_is_one_line_error(tmp_path):
     assert done.returncode == 1 and "missing.csv" in done.stderr
     done = run_cli("metrics", str(good), "--window", "0")
     assert done.returncode == 2
+    done = run_cli("plot", str(good), "-o", str(tmp_path / "figure.jpg"))
+    assert done.returncode == 2 and ".png" in done.stderr
 
 
 def test_cli_plot_writes_png_and_svg(tmp_path):

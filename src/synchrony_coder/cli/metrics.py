@@ -33,6 +33,12 @@ def _seconds(allow_zero: bool = False):
     return parse
 
 
+def _figure_path(text: str) -> str:
+    if Path(text).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: a figure file ends in .png, .svg or .pdf")
+    return text
+
+
 def register(sub) -> None:
     p = add_command(
         sub,
@@ -42,6 +48,7 @@ def register(sub) -> None:
             "metrics coded/s01_alice.csv",
             "metrics coded/ --by-phase -o metrics.csv",
             "metrics a.csv b.csv --window 3 --repair-within 1.5 --scheme my_scheme.toml",
+            "metrics coded/ --lagged --by-phase -o cross_correlation.csv",
         ],
         description="Compute the metrics of SCIENCE.md §3 for every session × coder of the files: "
         "one row per session × coder (phase 'all'), plus one per phase with --by-phase. A folder "
@@ -68,6 +75,12 @@ def register(sub) -> None:
         help="time unit for Yule's Q and the valence series, seconds (default 0.1)",
     )
     p.add_argument("--by-phase", action="store_true", help="add one row per phase")
+    p.add_argument(
+        "--lagged",
+        action="store_true",
+        help="write the lagged valence cross-correlation instead (session, coder, phase, lag_s, "
+        "r, n_pairs: one row per lag from -3 to +3 s)",
+    )
     p.add_argument("-o", "--output", default=None, help="write the CSV here instead of stdout")
     p.set_defaults(handler=run_metrics)
 
@@ -89,7 +102,13 @@ def register(sub) -> None:
     q.add_argument("--scheme", default=None, help="scheme file or bundled name (default: default)")
     q.add_argument("--kind", choices=("timeline", "phases"), default="timeline")
     q.add_argument("--window", type=_seconds(), default=2.0, help="contingency window (phases)")
-    q.add_argument("-o", "--output", required=True, help="the figure file: .png, .svg or .pdf")
+    q.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=_figure_path,
+        help="the figure file: .png, .svg or .pdf",
+    )
     q.set_defaults(handler=run_plot)
 
 
@@ -140,11 +159,15 @@ def read_corpus(items: list[str], scheme):
 
 
 def run_metrics(args: argparse.Namespace) -> int:
-    from ..metrics import session_metrics
+    from ..metrics import lagged_synchrony, session_metrics
     from ..scheme import load_scheme
 
     scheme = load_scheme(args.scheme)
     events = read_corpus(args.files, scheme)
+    if args.lagged:
+        table = lagged_synchrony(events, scheme, unit=args.unit, by_phase=args.by_phase)
+        emit(table.to_csv(index=False, float_format="%.10g", lineterminator="\n"), args.output)
+        return EXIT_OK
     table = session_metrics(
         events,
         scheme,
@@ -160,9 +183,6 @@ def run_metrics(args: argparse.Namespace) -> int:
 def run_plot(args: argparse.Namespace) -> int:
     from ..scheme import load_scheme
 
-    suffix = Path(args.output).suffix.lower()
-    if suffix not in (".png", ".svg", ".pdf"):
-        raise EventsInputError(f"{args.output}: the figure must end in .png, .svg or .pdf")
     scheme = load_scheme(args.scheme)
     events = read_corpus(args.files, scheme)
     sel = events
@@ -173,7 +193,8 @@ def run_plot(args: argparse.Namespace) -> int:
     groups = sel[["session", "coder"]].drop_duplicates()
     if len(groups) != 1:
         have = events[["session", "coder"]].drop_duplicates()
-        listed = ", ".join(f"{s}/{c}" for s, c in have.itertuples(index=False, name=None))
+        pairs = [f"{s}/{c}" for s, c in have.itertuples(index=False, name=None)]
+        listed = ", ".join(pairs[:8]) + (f", ... ({len(pairs)} in all)" if len(pairs) > 8 else "")
         what = "no events match" if not len(groups) else f"{len(groups)} session/coder pairs match"
         asked = " ".join(
             f"--{k} {v}" for k, v in (("session", args.session), ("coder", args.coder)) if v

@@ -64,7 +64,9 @@ class FrameView(QWidget):
             p.drawImage(target, self.image)
         else:
             p.setPen(QColor(theme.MUTED))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "(no picture at this time)")
+            p.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, "this camera has no picture at this time"
+            )
         if self.label:  # top right: the sample videos carry their frame barcode top left
             width = p.fontMetrics().horizontalAdvance(self.label) + 12
             box = QRectF(self.width() - width - 6, 6, width, 20)

@@ -83,7 +83,7 @@ def contingency_metrics(
         first = responses[np.clip(j, 0, max(len(responses) - 1, 0))] if len(responses) else j
         answered = has & (first <= bids + window_ms)
         out["contingency"] = ratio(np.bincount(bid_row[answered], minlength=n), out["n_bids"])
-        latency = (first - bids)[answered] / 1000.0
+        latency = (first - bids)[answered]
         out["median_latency_s"] = grouped_median(latency, bid_row[answered], n)
     if responses is None:
         out["base_rate"] = nan
@@ -143,7 +143,8 @@ def yules_q(
     new_units = np.maximum(hi - np.maximum(lo, prev_hi + 1) + 1, 0)
     given = np.bincount(bw, new_units, minlength=len(windows.start))
 
-    k = np.unique(responses // u)
+    k = responses // u  # sorted: drop repeats of a unit
+    k = k[np.append(True, k[1:] != k[:-1])] if len(k) else k
     doubled = Windows(2 * windows.start, 2 * windows.stop, windows.row, n)
     tw = assign_windows(doubled, (2 * k + 1) * u)  # the unit's midpoint, in half-milliseconds
     mid_ok = tw >= 0

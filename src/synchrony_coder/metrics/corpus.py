@@ -48,19 +48,25 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
 
 
-def grouped_median(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
-    """Median of ``values`` within each group ``0 … n−1`` (NaN for an empty group), vectorised."""
+def grouped_median(values_ms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+    """Median, in seconds, of integer millisecond ``values_ms`` within each group ``0 … n−1``.
+
+    NaN for an empty group. One sort of ``group · span + value`` orders every group at once.
+    """
     counts = np.bincount(groups, minlength=n)
     out = np.full(n, np.nan)
-    if not len(values):
+    if not len(values_ms):
         return out
-    order = np.lexsort((values, groups))
-    v = np.asarray(values, dtype=float)[order]
+    lo_value = int(values_ms.min())
+    span = int(values_ms.max()) - lo_value + 1
+    v = np.sort(groups * span + (values_ms - lo_value)) - np.repeat(
+        np.arange(n, dtype=np.int64) * span, counts
+    )
     first = np.cumsum(counts) - counts
     has = counts > 0
     lo = first[has] + (counts[has] - 1) // 2
     hi = first[has] + counts[has] // 2
-    out[has] = (v[lo] + v[hi]) / 2
+    out[has] = (v[lo] + v[hi] + 2 * lo_value) / 2000.0
     return out
 
 
@@ -131,6 +137,42 @@ def assign_windows(windows: Windows, keys: np.ndarray) -> np.ndarray:
     return np.where((idx >= 0) & (keys < windows.stop[safe]), idx, -1)
 
 
+def _factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ids of the distinct value tuples of ``columns``, in order of first appearance.
+
+    Events tables come in blocks (a file per session and coder, a tier after another), so only
+    the rows where a value changes are hashed; the rest inherit the id of the row above.
+    Categorical columns (passed as their codes) avoid string comparisons altogether.
+
+    Returns
+    -------
+    (ids, first)
+        The id of every row, and the row where each id first appears.
+    """
+    n = len(columns[0])
+    change = np.zeros(n, dtype=bool)
+    change[:1] = True
+    for col in columns:
+        change[1:] |= col[1:] != col[:-1]
+    starts = np.flatnonzero(change)
+    keys = (
+        pd.MultiIndex.from_arrays([col[starts] for col in columns])
+        if len(columns) > 1
+        else (columns[0][starts])
+    )
+    run_id, _ = pd.factorize(keys, sort=False, use_na_sentinel=False)
+    ids = np.repeat(run_id, np.diff(np.append(starts, n)))
+    _, first_run = np.unique(run_id, return_index=True)
+    return ids.astype(np.int64), starts[first_run]
+
+
+def _values(column: pd.Series) -> np.ndarray:
+    """The column as an array in which equal entries mean equal values (a categorical's codes)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy()
+    return column.to_numpy()
+
+
 def _ms(seconds: np.ndarray) -> np.ndarray:
     return np.rint(np.nan_to_num(seconds, nan=0.0) * 1000.0).astype(np.int64)
 
@@ -157,20 +199,9 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
     without state events (a bids-and-responses scheme) ends 1 ms after its last event, so that its
     last event lies inside ``[0, T)``.
     """
-    sess = pd.factorize(events["session"], sort=False)[0]
-    coder_codes, coder_names = pd.factorize(events["coder"], sort=False)
-    combined = sess.astype(np.int64) * max(len(coder_names), 1) + coder_codes
-    group, first = np.unique(combined, return_index=True)
-    order = np.argsort(first, kind="stable")  # groups in order of first appearance
-    rank = np.empty(len(group), dtype=np.int64)
-    rank[order] = np.arange(len(group))
-    g = rank[np.searchsorted(group, combined)] if len(group) else combined
-    n_groups = len(group)
-    groups = (
-        events[["session", "coder"]].iloc[np.sort(first)].reset_index(drop=True)
-        if n_groups
-        else pd.DataFrame({"session": [], "coder": []})
-    )
+    g, first = _factorize_rows(_values(events["session"]), _values(events["coder"]))
+    n_groups = len(first)
+    groups = events[["session", "coder"]].iloc[first].reset_index(drop=True)
 
     onset = _ms(events["onset_s"].to_numpy(dtype=float))
     offset_raw = events["offset_s"].to_numpy(dtype=float)
@@ -185,9 +216,14 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
     stride = int(ceil_div(furthest + 2 * reach_ms + 2 * unit_ms + 1000, unit_ms)) * unit_ms
     base = g * stride
 
-    tier_codes, tier_names = pd.factorize(events["tier"], sort=False)
-    tier_id = {str(name): i for i, name in enumerate(tier_names)}
-    code_codes, code_names = pd.factorize(events["code"], sort=False)
+    tier_codes, tier_first = _factorize_rows(_values(events["tier"]))
+    tier_id = {str(events["tier"].iat[i]): k for k, i in enumerate(tier_first)}
+    code_column = _values(events["code"])
+    code_categories = (
+        events["code"].cat.categories
+        if isinstance(events["code"].dtype, pd.CategoricalDtype)
+        else None
+    )
     r = scheme.roles
 
     def rows_of(role_tier: str | None) -> np.ndarray | None:
@@ -202,12 +238,15 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
         if rows is None:
             return None
         tier: Tier = scheme.tier(role_tier)
+        rows = rows[is_state[rows]]
+        code_ids, names = pd.factorize(code_column[rows], sort=False)
+        if code_categories is not None:  # names are category codes
+            names = [code_categories[k] if k >= 0 else None for k in names]
         lookup = np.array(
-            [tier.code_names.index(c) if c in tier.code_names else -1 for c in code_names],
+            [tier.code_names.index(c) if c in tier.code_names else -1 for c in names] + [-1],
             dtype=np.int64,
         )
-        rows = rows[is_state[rows]]
-        code = lookup[code_codes[rows]] if len(rows) else np.zeros(0, dtype=np.int64)
+        code = lookup[code_ids]  # a missing code (-1) maps to the trailing -1
         rows, code = rows[code >= 0], code[code >= 0]
         start, stop = base[rows] + onset[rows], base[rows] + offset[rows]
         o = np.argsort(start, kind="stable")
@@ -241,6 +280,7 @@ class Elementary:
     infant: np.ndarray  # infant code index, −1 when uncoded
     caregiver: np.ndarray
     phase: np.ndarray  # index of the phase bout (a phase window), −1 outside every phase
+    stride: int  # the corpus's stride: group g's time 0 is key g · stride
 
 
 def elementary_intervals(corpus: Corpus) -> Elementary:
@@ -250,7 +290,8 @@ def elementary_intervals(corpus: Corpus) -> Elementary:
     for b in (corpus.infant, corpus.caregiver, corpus.phase):
         if b is not None:
             parts += [b.start, b.stop]
-    cuts = np.unique(np.concatenate(parts))
+    cuts = np.sort(np.concatenate(parts))
+    cuts = cuts[np.append(True, cuts[1:] != cuts[:-1])]
     start, stop = cuts[:-1], cuts[1:]
     group = start // corpus.stride
     keep = (start - group * corpus.stride) < corpus.end[group]
@@ -267,4 +308,6 @@ def elementary_intervals(corpus: Corpus) -> Elementary:
         if corpus.phase is not None
         else np.full(len(start), -1, dtype=np.int64)
     )
-    return Elementary(start, stop, group, codes(corpus.infant), codes(corpus.caregiver), phase)
+    return Elementary(
+        start, stop, group, codes(corpus.infant), codes(corpus.caregiver), phase, corpus.stride
+    )

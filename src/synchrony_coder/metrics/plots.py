@@ -42,6 +42,14 @@ def _title(events: pd.DataFrame) -> str:
     return f"session {events['session'].iloc[0]} · coder {events['coder'].iloc[0]}"
 
 
+def _add_patch(legend: dict[str, Patch], name: str, colour: str) -> None:
+    """One legend entry per colour: codes sharing a colour share an entry ("withdrawn / disengaged")."""
+    if colour not in legend:
+        legend[colour] = Patch(color=colour, label=name)
+    elif name not in legend[colour].get_label().split(" / "):
+        legend[colour].set_label(f"{legend[colour].get_label()} / {name}")
+
+
 def _bands(ax, ev: pd.DataFrame, tier, y: float, h: float, **kw) -> None:
     colours = {c.name: c.color for c in tier.codes}
     for code, grp in ev.groupby("code", sort=False):
@@ -86,9 +94,14 @@ def timeline(events: pd.DataFrame, scheme: Scheme) -> Figure:
         lanes.append(("responses", "point", r.response))
     n = len(lanes)
     with plt.rc_context(_STYLE):
-        fig = Figure(figsize=(11, 1.0 + 0.42 * n + 0.9), layout="constrained")
-        ax = fig.add_subplot()
-        legend: dict[tuple[str, str], Patch] = {}
+        n_keys = int(bool(r.infant_engagement or r.caregiver_engagement)) + int(
+            bool(r.bid or r.response)
+        )
+        key_h = 0.15 + 0.5 * n_keys
+        fig = Figure(figsize=(11, 1.2 + 0.42 * n + key_h), layout="constrained")
+        ax, key = fig.subplots(2, 1, height_ratios=[0.42 * n + 0.6, key_h])
+        key.axis("off")
+        legend: dict[str, Patch] = {}
         points: dict[tuple[str, str], Line2D] = {}
         for i, (label, kind, tier_name) in enumerate(lanes):
             y = n - 1 - i
@@ -112,7 +125,7 @@ def timeline(events: pd.DataFrame, scheme: Scheme) -> Figure:
                 tier = scheme.tier(tier_name)
                 _bands(ax, ev, tier, y + 0.1, 0.8)
                 for c in tier.codes:
-                    legend.setdefault((c.name, c.color), Patch(color=c.color, label=c.name))
+                    _add_patch(legend, c.name, c.color)
             elif kind == "matched":
                 spans = matched_spans(events, scheme)
                 ax.broken_barh(
@@ -120,7 +133,7 @@ def timeline(events: pd.DataFrame, scheme: Scheme) -> Figure:
                     (y + 0.25, 0.5),
                     facecolors=_MATCHED,
                 )
-                legend[("matched", _MATCHED)] = Patch(color=_MATCHED, label="matched pair")
+                _add_patch(legend, "matched pair", _MATCHED)
             else:
                 tier = scheme.tier(tier_name)
                 colours = [
@@ -150,33 +163,49 @@ def timeline(events: pd.DataFrame, scheme: Scheme) -> Figure:
         ]
         ax.set_title(_title(events) + ("  —  " + ", ".join(facts) if facts else ""), loc="left")
         if legend:
-            fig.legend(
+            first = key.legend(
                 handles=list(legend.values()),
-                loc="outside lower left",
-                ncol=min(len(legend), 7),
+                loc="upper center",
+                ncol=min(len(legend), 8),
                 frameon=False,
                 title="engagement",
                 title_fontsize=8.5,
-                alignment="left",
             )
+            key.add_artist(first)
         if points:
             lanes_with_points = dict.fromkeys(k[0] for k in points)
-            fig.legend(
+            key.legend(
                 handles=list(points.values()),
-                loc="outside lower right",
-                ncol=min(len(points), 5),
+                loc="lower center",
+                ncol=min(len(points), 10),
                 frameon=False,
-                title=" and ".join(lanes_with_points),
+                title=" and ".join(lanes_with_points) + " (codes)",
                 title_fontsize=8.5,
-                alignment="right",
                 handlelength=0.8,
             )
     return fig
 
 
+def _bars(
+    ax, x, values: pd.Series, colours: list[str], notes=None, above: pd.Series | None = None
+) -> None:
+    """Bars with their value written on top ("–" for an undefined value), clear of ``above``."""
+    ax.bar(x, values.fillna(0), color=colours, edgecolor="#444444", lw=0.6, width=0.7)
+    top = values.fillna(0).to_numpy()
+    if above is not None:
+        top = np.maximum(top, above.fillna(0).to_numpy() + 0.02)
+    for k, (xi, v) in enumerate(zip(x, values, strict=True)):
+        text = "–" if pd.isna(v) else f"{v:.2f}"
+        if notes:
+            text += f"\n{notes[k]}"
+        ax.text(xi, top[k] + 0.02, text, ha="center", va="bottom", fontsize=7.5)
+    ax.set_xlim(-0.6, len(x) - 0.4)
+
+
 def phase_summary(events: pd.DataFrame, scheme: Scheme, *, window: float = 2.0) -> Figure:
     """Per-phase bars: matched fraction, contingency against its base rate, engagement shares.
 
+    Panels appear for what the scheme codes (a bids-and-responses scheme shows contingency only).
     The Still-Face effect (less positive, more negative infant engagement than in play) and the
     reunion effect show side by side (Tronick et al., 1978; Mesman, van IJzendoorn &
     Bakermans-Kranenburg, 2009).
@@ -187,119 +216,96 @@ def phase_summary(events: pd.DataFrame, scheme: Scheme, *, window: float = 2.0) 
         table = table.iloc[1:]  # the phases; `all` only when no phase is coded
     phases = list(table["phase"])
     x = np.arange(len(phases))
-    phase_tier = scheme.tier(r.phase) if r.phase else None
-
-    def colour(p: str) -> str:
-        if phase_tier is not None and p in phase_tier.code_names:
-            return phase_tier.code(p).color
-        return "#9ecae1"
-
     labels = [p.replace("_", "-") for p in phases]
+    phase_tier = scheme.tier(r.phase) if r.phase else None
+    colours = [
+        phase_tier.code(p).color if phase_tier and p in phase_tier.code_names else "#9ecae1"
+        for p in phases
+    ]
+    engaged = bool(r.infant_engagement and r.caregiver_engagement)
+    contingent = bool(r.bid and r.response)
+    panels = (["matched"] if engaged else []) + (["contingency"] if contingent else [])
+    partners = [
+        (partner, tier)
+        for partner, tier in (
+            ("infant", r.infant_engagement),
+            ("caregiver", r.caregiver_engagement),
+        )
+        if tier
+    ]
+    if partners:
+        panels.append("engagement")
+    widths = {"matched": 1.0, "contingency": 1.0, "engagement": 1.7}
     with plt.rc_context(_STYLE | {"axes.spines.left": True}):
-        fig = Figure(figsize=(11, 3.6), layout="constrained")
-        axes = fig.subplots(1, 3, width_ratios=[1, 1, 1.6])
-        ax = axes[0]
-        ax.bar(
-            x,
-            table["matched_fraction"].fillna(0),
-            color=[colour(p) for p in phases],
-            edgecolor="#444444",
-            lw=0.6,
-        )
-        for xi, v in zip(x, table["matched_fraction"], strict=True):
-            ax.text(
-                xi,
-                (0 if pd.isna(v) else v) + 0.02,
-                "–" if pd.isna(v) else f"{v:.2f}",
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
-        ax.set_title("matched fraction")
-        ax.set_ylim(0, 1)
-
-        ax = axes[1]
-        ax.bar(
-            x,
-            table["contingency"].fillna(0),
-            color=[colour(p) for p in phases],
-            edgecolor="#444444",
-            lw=0.6,
-            label="contingency",
-        )
-        ax.scatter(
-            x,
-            table["base_rate"],
-            marker="_",
-            s=500,
-            color="black",
-            lw=2,
-            label="base rate",
-            zorder=3,
-        )
-        for xi, v, nb in zip(x, table["contingency"], table["n_bids"], strict=True):
-            text = "–" if pd.isna(v) else f"{v:.2f}"
-            ax.text(
-                xi,
-                (0 if pd.isna(v) else v) + 0.02,
-                f"{text}\n({nb:.0f} bids)",
-                ha="center",
-                va="bottom",
-                fontsize=7.5,
-            )
-        ax.set_title(f"contingency (response ≤ {window:g} s)")
-        ax.set_ylim(0, 1.15)
-        ax.legend(loc="upper right", frameon=False, fontsize=7.5)
-
-        ax = axes[2]
-        handles: dict[tuple[str, str], Patch] = {}
-        width = 0.38
-        for shift, partner, tier_name in (
-            (-width / 2 - 0.01, "infant", r.infant_engagement),
-            (width / 2 + 0.01, "caregiver", r.caregiver_engagement),
-        ):
-            if not tier_name:
-                continue
-            bottom = np.zeros(len(phases))
-            for c in scheme.tier(tier_name).codes:
-                share = table[f"{partner}_{c.name}"].fillna(0).to_numpy()
-                ax.bar(
-                    x + shift, share, width, bottom=bottom, color=c.color, edgecolor="white", lw=0.4
+        fig = Figure(figsize=(3.4 + 2.6 * len(panels), 3.6), layout="constrained")
+        axes = np.atleast_1d(fig.subplots(1, len(panels), width_ratios=[widths[p] for p in panels]))
+        for ax, panel in zip(axes, panels, strict=True):
+            if panel == "matched":
+                _bars(ax, x, table["matched_fraction"], colours)
+                ax.set_title("matched fraction")
+            elif panel == "contingency":
+                notes = [f"({n:.0f} bids)" for n in table["n_bids"]]
+                _bars(ax, x, table["contingency"], colours, notes, above=table["base_rate"])
+                ax.scatter(x, table["base_rate"], marker="_", s=500, color="black", lw=2, zorder=3)
+                ax.set_title(f"contingency (response ≤ {window:g} s)")
+                ax.legend(
+                    handles=[
+                        Patch(facecolor="#dddddd", edgecolor="#444444", label="contingency"),
+                        Line2D([], [], color="black", lw=2, label="base rate"),
+                    ],
+                    loc="upper right",
+                    frameon=False,
+                    fontsize=7.5,
                 )
-                bottom += share
-                handles.setdefault((c.name, c.color), Patch(color=c.color, label=c.name))
-        ax.set_title("engagement shares (I = infant, C = caregiver)")
-        ax.set_ylim(0, 1)
-        ax.legend(
-            handles=list(handles.values()),
-            loc="center left",
-            bbox_to_anchor=(1.0, 0.5),
-            frameon=False,
-            fontsize=7.5,
-        )
-        for a in axes[:2]:
-            a.set_xticks(x, labels)
-            a.tick_params(axis="x", pad=12)  # level with the phase names under I / C
-        pair = width / 2 + 0.01
-        axes[2].set_xticks(np.concatenate([x - pair, x + pair]), ["I"] * len(x) + ["C"] * len(x))
-        for xi, name in zip(x, labels, strict=True):
-            axes[2].annotate(
-                name,
-                (xi, 0),
-                xycoords=("data", "axes fraction"),
-                xytext=(0, -16),
-                textcoords="offset points",
-                ha="center",
-                va="top",
-            )
-        for a in axes:
-            a.tick_params(axis="x", length=0)
-            a.yaxis.set_major_locator(MaxNLocator(nbins=5))
-            a.set_yticks([t for t in a.get_yticks() if 0 <= t <= 1])
-            a.grid(axis="y", color="#e5e5e5", lw=0.5)
-            a.set_axisbelow(True)
+            else:
+                _engagement_bars(ax, table, scheme, partners, x, labels)
+            if panel != "engagement":
+                ax.set_xticks(x, labels)
+                ax.tick_params(axis="x", pad=12 if partners else 4)  # level with the I/C labels
+            ax.set_ylim(0, 1.15 if panel == "contingency" else 1)
+            ax.tick_params(axis="x", length=0)
+            ax.set_yticks(np.linspace(0, 1, 6))
+            ax.grid(axis="y", color="#e5e5e5", lw=0.5)
+            ax.set_axisbelow(True)
         fig.suptitle(_title(events), x=0.01, ha="left", fontsize=10)
     return fig
+
+
+def _engagement_bars(ax, table, scheme: Scheme, partners, x, labels) -> None:
+    """Stacked shares of each partner's coded time, one bar per partner and phase."""
+    handles: dict[str, Patch] = {}
+    width = 0.38 if len(partners) > 1 else 0.6
+    shifts = [-width / 2 - 0.01, width / 2 + 0.01] if len(partners) > 1 else [0.0]
+    ticks, names = [], []
+    for shift, (partner, tier_name) in zip(shifts, partners, strict=False):
+        bottom = np.zeros(len(x))
+        for c in scheme.tier(tier_name).codes:
+            share = table[f"{partner}_{c.name}"].fillna(0).to_numpy()
+            ax.bar(x + shift, share, width, bottom=bottom, color=c.color, edgecolor="white", lw=0.4)
+            bottom += share
+            _add_patch(handles, c.name, c.color)
+        ticks += list(x + shift)
+        names += [partner[0].upper()] * len(x)
+    ax.set_xticks(ticks, names)
+    for xi, name in zip(x, labels, strict=True):
+        ax.annotate(
+            name,
+            (xi, 0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, -16),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+        )
+    who = ", ".join(f"{p[0].upper()} = {p}" for p, _ in partners)
+    ax.set_title(f"engagement shares ({who})")
+    ax.legend(
+        handles=list(handles.values()),
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+        frameon=False,
+        fontsize=7.5,
+    )
 
 
 def save(fig: Figure, path: str | Path) -> None:

@@ -99,9 +99,7 @@ def engagement_metrics(
         "mismatch_episodes": episodes,
         "repairs": repairs,
         "repairs_per_min": ratio(repairs, coded_s / 60.0),
-        "median_time_to_repair_s": grouped_median(
-            length[repaired] / 1000.0, episode_row[repaired], n
-        ),
+        "median_time_to_repair_s": grouped_median(length[repaired], episode_row[repaired], n),
         "prop_repaired": ratio(np.bincount(episode_row[quick], minlength=n), episodes),
     }
 

@@ -11,7 +11,7 @@ from .corpus import Windows, build_corpus, elementary_intervals
 from .lagged import lagged_correlations, sync_summary
 from .synchrony import code_proportions, engagement_metrics
 
-__all__ = ["METRIC_COLUMNS", "repair_column", "session_metrics"]
+__all__ = ["METRIC_COLUMNS", "lagged_synchrony", "repair_column", "session_metrics"]
 
 MAX_LAG_S = 3.0
 
@@ -90,20 +90,53 @@ def session_metrics(
 
     Notes
     -----
-    Windows: the whole session ``[0, T)`` (phase ``all``), T being the latest offset of any state
-    event of that session and coder (a session without state events ends 1 ms after its last
-    event); with ``by_phase``, each phase interval ``[p0, p1)`` of the phase tier (a phase coded
-    twice pools its intervals). Times are taken at the table's millisecond precision.
+    Windows (SCIENCE.md §3): the whole session ``[0, T)``, phase ``all``, T being the latest offset
+    of any state event of that session and coder (a session without state events ends 1 ms after
+    its last event); with ``by_phase``, each phase interval ``[p0, p1)`` of the phase tier (a phase
+    coded twice pools its intervals; a session without phase events has only ``all``). Times are
+    taken at the table's millisecond precision. Definitions, each detailed in its module:
 
-    - ``coded_s``, ``matched_fraction``, mismatch episodes and repairs: see
-      :func:`.synchrony.engagement_metrics` (Tronick & Gianino, 1986; Tronick & Cohn, 1989).
-    - ``n_bids`` … ``median_latency_s``: see :func:`.contingency.contingency_metrics` (Watson,
-      1985; Van Egeren, Barratt & Roach, 2001).
-    - ``yules_q``: see :func:`.contingency.yules_q` (Bakeman & Quera, 2011).
-    - ``sync_*``: see :mod:`.lagged` (Boker, Xu, Rotondo & King, 2002).
+    - ``coded_s``: both-coded seconds; ``matched_fraction``: matched ÷ both-coded time, the
+      attunement fraction (Tronick & Gianino, 1986; Tronick & Cohn, 1989). A mismatch episode is a
+      maximal run of both-coded, unmatched time, cut at the window's edges and at uncoded gaps; a
+      repair is an episode that ends directly in matched time. ``repairs_per_min`` = repairs ÷
+      (coded_s / 60); ``median_time_to_repair_s`` over repaired episodes;
+      ``prop_repaired_within_Rs`` = repaired episodes lasting ≤ R ÷ all episodes
+      (:func:`.synchrony.engagement_metrics`).
+    - ``n_bids``, ``contingency`` (bids with a response onset r, b < r ≤ b + W, looked for past
+      the window's end), ``base_rate`` (exact share of t in ``[t0, t1 − W]`` with a response in
+      (t, t + W]), ``delta_p`` = contingency − base_rate, ``median_latency_s`` (Watson, 1985;
+      Van Egeren, Barratt & Roach, 2001; :func:`.contingency.contingency_metrics`).
+    - ``yules_q`` over units ``[k·u, (k+1)·u)`` whose midpoint lies in the window: *given* when the
+      midpoint lies in (b, b + W] for a bid b of the window, *target* when the unit holds a
+      response onset (Bakeman & Quera, 2011; :func:`.contingency.yules_q`).
+    - ``sync_r0``, ``sync_peak_r``, ``sync_peak_lag_s``: Pearson r between infant valence at t and
+      caregiver valence at t + lag over both-coded unit midpoints, lags −max_lag … +max_lag in
+      steps of u; a positive lag means the caregiver follows; the peak is the r of largest
+      absolute value (ties: the lag nearest 0); NaN with fewer than 3 pairs or no variance
+      (Boker, Xu, Rotondo & King, 2002; :mod:`.lagged`).
+    - ``infant_<code>``, ``caregiver_<code>``: share of that partner's coded time in the window.
 
-    All sessions are processed together with interval arithmetic on sorted arrays; the cost grows
-    with the number of events, not with session length or the number of sessions' loops.
+    All sessions are processed together with interval arithmetic on sorted arrays (one
+    ``searchsorted``/``bincount`` pass over the corpus per quantity): the cost grows with the
+    number of events, not with the sessions' length or count of Python loops.
+
+    References
+    ----------
+    Bakeman, R., & Quera, V. (2011). *Sequential analysis and observational methods for the
+    behavioral sciences*. Cambridge University Press.
+    Boker, S. M., Xu, M., Rotondo, J. L., & King, K. (2002). Windowed cross-correlation and peak
+    picking for the analysis of variability in the association between behavioral time series.
+    *Psychological Methods, 7*(3), 338–355.
+    Tronick, E. Z., & Cohn, J. F. (1989). Infant-mother face-to-face interaction: Age and gender
+    differences in coordination and the occurrence of miscoordination. *Child Development, 60*,
+    85–92.
+    Tronick, E. Z., & Gianino, A. F. (1986). The transmission of maternal disturbance to the
+    infant. *New Directions for Child Development, 34*, 5–11.
+    Van Egeren, L. A., Barratt, M. S., & Roach, M. A. (2001). Mother-infant responsiveness: Timing,
+    mutual regulation, and interactional context. *Developmental Psychology, 37*(5), 684–697.
+    Watson, J. S. (1985). Contingency perception in early social development. In T. M. Field &
+    N. A. Fox (Eds.), *Social perception in infants* (pp. 157–176). Ablex.
 
     Examples
     --------
@@ -123,6 +156,10 @@ def session_metrics(
         raise ValueError(f"max_lag must be ≥ 0 seconds, not {max_lag!r}")
 
     columns = _columns(sch, repair_within)
+    if events is not None and len(events):
+        onset = events["onset_s"].to_numpy(dtype=float)
+        if not np.isfinite(onset).all():  # an event still being created in the app
+            events = events[np.isfinite(onset)]
     if events is None or not len(events):
         return pd.DataFrame({c: pd.Series(dtype=object if c in _ID else float) for c in columns})
 
@@ -130,39 +167,24 @@ def session_metrics(
         events, sch, unit_ms=unit_ms, reach_ms=window_ms + max_lag_units * unit_ms
     )
     elem = elementary_intervals(corpus)
-    n_groups = corpus.n_groups
-
-    origin = corpus.origin
-    sets = [
-        (
-            Windows(origin, origin + corpus.end, np.arange(n_groups), n_groups),
-            elem.group,
-            pd.DataFrame({"_group": np.arange(n_groups), "phase": "all", "_order": 0}),
-        )
-    ]
-    if by_phase and corpus.phase is not None and len(corpus.phase.start):
-        ph = corpus.phase
-        row, first = pd.factorize(ph.group * len(sch.tier(sch.roles.phase).codes) + ph.code)
-        names = np.array(sch.tier(sch.roles.phase).code_names, dtype=object)
-        n_codes = len(names)
-        rows = pd.DataFrame(
-            {
-                "_group": first // n_codes,
-                "phase": names[first % n_codes],
-                "_order": np.arange(len(first)) + 1,
-            }
-        )
-        sets.append((Windows(ph.start, ph.stop, row, len(first)), elem.phase, rows))
+    sets = _window_sets(corpus, elem, sch, by_phase)
 
     r = sch.roles
     engaged = corpus.infant is not None and corpus.caregiver is not None
+    if engaged:
+        lagged = lagged_correlations(
+            elem,
+            [(windows, window_of) for windows, window_of, _ in sets],
+            *_valences(sch),
+            unit_ms=unit_ms,
+            max_lag_units=max_lag_units,
+        )
     parts = []
-    for windows, window_of, rows in sets:
+    for k, (windows, window_of, rows) in enumerate(sets):
         values: dict[str, np.ndarray] = {}
         if engaged:
-            values.update(
-                _engagement(sch, elem, window_of, windows, repair_ms, unit_ms, max_lag_units)
-            )
+            values.update(_engagement(sch, elem, window_of, windows, repair_ms))
+            values.update(sync_summary(*lagged[k][:2]))
         values.update(
             contingency_metrics(corpus.bids, corpus.responses, windows, window_ms=window_ms)
         )
@@ -214,26 +236,110 @@ def _columns(sch: Scheme, repair_within: float) -> list[str]:
     return cols
 
 
-def _valences(tier) -> np.ndarray:
-    return np.array([np.nan if c.valence is None else c.valence for c in tier.codes], dtype=float)
+def _valences(sch: Scheme) -> tuple[np.ndarray, np.ndarray]:
+    """Valence of each code of the infant's and the caregiver's engagement tier (NaN: none)."""
+    r = sch.roles
+    return tuple(
+        np.array([np.nan if c.valence is None else c.valence for c in tier.codes], dtype=float)
+        for tier in (sch.tier(r.infant_engagement), sch.tier(r.caregiver_engagement))
+    )
 
 
-def _engagement(
-    sch: Scheme, elem, window_of, windows: Windows, repair_ms: int, unit_ms: int, max_lag_units: int
-) -> dict[str, np.ndarray]:
+def _engagement(sch: Scheme, elem, window_of, windows: Windows, repair_ms: int):
     r = sch.roles
     infant, caregiver = sch.tier(r.infant_engagement), sch.tier(r.caregiver_engagement)
     pairs = np.zeros((len(infant.codes), len(caregiver.codes)), dtype=bool)
     for i_code, c_code in sch.matched_pairs:
         pairs[infant.code_names.index(i_code), caregiver.code_names.index(c_code)] = True
-    values = engagement_metrics(elem, window_of, windows, pairs, repair_within_ms=repair_ms)
-    lags_s, r_lag = lagged_correlations(
+    return engagement_metrics(elem, window_of, windows, pairs, repair_within_ms=repair_ms)
+
+
+def _window_sets(corpus, elem, sch: Scheme, by_phase: bool):
+    """(windows, window of each elementary interval, rows) for ``all`` and, if asked, the phases.
+
+    ``rows`` holds ``_group``, ``phase`` and ``_order`` (0 for ``all``, then phases in the order
+    they first start) of each output row.
+    """
+    n_groups = corpus.n_groups
+    origin = corpus.origin
+    sets = [
+        (
+            Windows(origin, origin + corpus.end, np.arange(n_groups), n_groups),
+            elem.group,
+            pd.DataFrame({"_group": np.arange(n_groups), "phase": "all", "_order": 0}),
+        )
+    ]
+    if by_phase and corpus.phase is not None and len(corpus.phase.start):
+        ph = corpus.phase
+        names = np.array(sch.tier(sch.roles.phase).code_names, dtype=object)
+        n_codes = len(names)
+        row, first = pd.factorize(ph.group * n_codes + ph.code)  # in order of first start
+        rows = pd.DataFrame(
+            {
+                "_group": first // n_codes,
+                "phase": names[first % n_codes],
+                "_order": np.arange(len(first)) + 1,
+            }
+        )
+        sets.append((Windows(ph.start, ph.stop, row, len(first)), elem.phase, rows))
+    return sets
+
+
+def lagged_synchrony(
+    events: pd.DataFrame,
+    scheme: Scheme | None = None,
+    *,
+    unit: float = 0.1,
+    max_lag: float = MAX_LAG_S,
+    by_phase: bool = False,
+) -> pd.DataFrame:
+    """The whole lagged cross-correlation of the partners' engagement valence, lag by lag.
+
+    The curve behind ``sync_r0`` and ``sync_peak_*`` of :func:`session_metrics`, for plotting or
+    further analysis (Boker, Xu, Rotondo & King, 2002, without their moving window): valence
+    sampled every ``unit`` seconds at unit midpoints where both partners are coded; for each lag L
+    (a multiple of ``unit`` in ``−max_lag … +max_lag``) Pearson r between the infant at t and the
+    caregiver at t + L, over the pairs with both samples in the window. A positive lag means the
+    caregiver follows the infant.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``session, coder, phase, lag_s, r, n_pairs``, one row per window and lag; r is NaN with
+        fewer than 3 pairs or without variance. Empty when the scheme has no engagement roles.
+    """
+    sch = scheme or load_scheme()
+    unit_ms = _to_ms("unit", unit)
+    max_lag_units = int(np.floor(float(max_lag) * 1000 / unit_ms + 1e-9))
+    if max_lag_units < 0:
+        raise ValueError(f"max_lag must be ≥ 0 seconds, not {max_lag!r}")
+    cols = ["session", "coder", "phase", "lag_s", "r", "n_pairs"]
+    r = sch.roles
+    if events is not None and len(events):
+        events = events[np.isfinite(events["onset_s"].to_numpy(dtype=float))]
+    if events is None or not len(events) or not (r.infant_engagement and r.caregiver_engagement):
+        return pd.DataFrame({c: [] for c in cols})
+    corpus = build_corpus(events, sch, unit_ms=unit_ms, reach_ms=max_lag_units * unit_ms)
+    elem = elementary_intervals(corpus)
+    sets = _window_sets(corpus, elem, sch, by_phase)
+    results = lagged_correlations(
         elem,
-        window_of,
-        windows,
-        _valences(infant),
-        _valences(caregiver),
+        [(windows, window_of) for windows, window_of, _ in sets],
+        *_valences(sch),
         unit_ms=unit_ms,
         max_lag_units=max_lag_units,
     )
-    return values | sync_summary(lags_s, r_lag)
+    parts = []
+    for (_, _, rows), (lags_s, corr, n_pairs) in zip(sets, results, strict=True):
+        n_lags = len(lags_s)
+        part = rows.loc[rows.index.repeat(n_lags)].reset_index(drop=True)
+        part["lag_s"] = np.tile(lags_s, len(rows))
+        part["r"] = corr.ravel()
+        part["n_pairs"] = n_pairs.ravel()
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True).sort_values(
+        ["_group", "_order", "lag_s"], kind="stable"
+    )
+    out.insert(0, "session", corpus.groups["session"].to_numpy()[out["_group"]])
+    out.insert(1, "coder", corpus.groups["coder"].to_numpy()[out["_group"]])
+    return out[cols].reset_index(drop=True)
