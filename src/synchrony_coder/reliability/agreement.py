@@ -77,6 +77,41 @@ def kappa_max(table) -> float:
     return float((pmax - pe) / (1 - pe)) if pe < 1 - 1e-12 else float("nan")
 
 
+def table_of_ids(a: np.ndarray, b: np.ndarray, n_categories: int) -> np.ndarray:
+    """Confusion counts of two aligned int label arrays (ids ``0 .. n_categories-1``)."""
+    flat = np.bincount(a * n_categories + b, minlength=n_categories * n_categories)
+    return flat.reshape(n_categories, n_categories)
+
+
+def nominal_alpha(ids: np.ndarray, n_categories: int) -> float:
+    """Krippendorff's alpha for nominal data from a ``coders × units`` int matrix (-1 = missing).
+
+    With ``N_u`` the count of each value in unit ``u`` and ``m_u`` its number of values, the
+    coincidence matrix is ``o = sum_u (N_u N_u^T - diag N_u) / (m_u - 1)`` over units with
+    ``m_u >= 2``; with ``n_c`` its margins and ``n`` their sum,
+    ``alpha = 1 - (n - 1) (n - trace o) / (n^2 - sum_c n_c^2)`` (Krippendorff, 2011, nominal
+    metric). NaN when undefined (fewer than two values in the pairable data).
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    n_coders, n_units = ids.shape
+    counts = np.zeros((n_units, n_categories), dtype=np.float64)
+    for row in ids:
+        ok = row >= 0
+        np.add.at(counts, (np.flatnonzero(ok), row[ok]), 1.0)
+    m = counts.sum(axis=1)
+    pairable = m >= 2
+    if not pairable.any():
+        return float("nan")
+    c, w = counts[pairable], 1.0 / (m[pairable] - 1.0)
+    o = (c * w[:, None]).T @ c - np.diag((c * w[:, None]).sum(axis=0))
+    n_c = o.sum(axis=1)
+    n = n_c.sum()
+    expected = n * n - (n_c**2).sum()
+    if expected <= 0:
+        return float("nan")
+    return float(1.0 - (n - 1.0) * (n - np.trace(o)) / expected)
+
+
 def krippendorff_alpha(labels: Sequence[Sequence]) -> float:
     """Krippendorff's alpha, nominal, for two or more coders (Krippendorff, 2011).
 
@@ -87,22 +122,17 @@ def krippendorff_alpha(labels: Sequence[Sequence]) -> float:
 
     Returns
     -------
-    alpha, computed by the well-kept ``krippendorff`` package; NaN when undefined (fewer than two
-    values in the data, or fewer than two coders per unit anywhere).
+    alpha (see :func:`nominal_alpha`); NaN when undefined (fewer than two distinct values where
+    at least two coders labelled a unit).
     """
-    import krippendorff
-
     rows = [list(r) for r in labels]
     cats: dict = {}
-    data = np.full((len(rows), len(rows[0]) if rows else 0), np.nan)
+    ids = np.full((len(rows), len(rows[0]) if rows else 0), -1, dtype=np.int64)
     for i, row in enumerate(rows):
         for j, x in enumerate(row):
             if x is None or (isinstance(x, float) and np.isnan(x)):
                 continue
-            data[i, j] = cats.setdefault(x, len(cats))
-    if len(cats) < 2 or data.shape[0] < 2:
+            ids[i, j] = cats.setdefault(x, len(cats))
+    if len(cats) < 2 or ids.shape[0] < 2:
         return float("nan")
-    pairable = (~np.isnan(data)).sum(axis=0) >= 2
-    if not pairable.any():
-        return float("nan")
-    return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+    return nominal_alpha(ids, len(cats))

@@ -24,6 +24,59 @@ from .agreement import cohen_kappa, confusion
 NIL = "<nil>"
 
 
+def align_ids(
+    ao: np.ndarray, ac: np.ndarray, bo: np.ndarray, bc: np.ndarray, tolerance: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The alignment of two onset-sorted event lists: ``(ia, ib)``, one entry per column.
+
+    ``ia[k]``/``ib[k]`` index A's/B's event in column ``k`` (-1 for ``<nil>``); columns in time
+    order. ``ac``/``bc`` are the events' codes as comparable values (ints are fastest).
+
+    Score of an alignment: ``same-code pairs × (n_a + n_b + 1) + pairs``, maximised by the
+    recurrence ``S[i, j] = max(S[i-1, j], S[i, j-1], S[i-1, j-1] + w(i, j))``, ``w`` defined for
+    pairs within tolerance. The row recurrence is a running maximum, so each row is one
+    vectorised numpy step.
+    """
+    n, m = len(ao), len(bo)
+    big = n + m + 1
+    near = np.abs(ao[:, None] - bo[None, :]) <= tolerance + 1e-9
+    same = ac[:, None] == bc[None, :]
+    w = np.where(near, np.where(same, big + 1, 1), -1).astype(np.int64)
+    s = np.zeros((n + 1, m + 1), dtype=np.int64)
+    for i in range(1, n + 1):
+        diag = np.where(w[i - 1] >= 0, s[i - 1, :-1] + w[i - 1], -1)
+        row = np.concatenate([s[i - 1, :1], np.maximum(s[i - 1, 1:], diag)])
+        s[i] = np.maximum.accumulate(row)
+    ia, ib = [], []
+    i, j = n, m
+    while i > 0 or j > 0:
+        if (
+            i > 0
+            and j > 0
+            and w[i - 1, j - 1] >= 0
+            and s[i, j] == s[i - 1, j - 1] + w[i - 1, j - 1]
+        ):
+            ia.append(i - 1)
+            ib.append(j - 1)
+            i, j = i - 1, j - 1
+        elif i > 0 and s[i, j] == s[i - 1, j]:
+            ia.append(i - 1)
+            ib.append(-1)
+            i -= 1
+        else:
+            ia.append(-1)
+            ib.append(j - 1)
+            j -= 1
+    ia_arr, ib_arr = np.array(ia[::-1], dtype=np.int64), np.array(ib[::-1], dtype=np.int64)
+    # time order; pairs do not cross, so this keeps both coders' own orders
+    when = np.minimum(
+        np.where(ia_arr >= 0, ao[np.maximum(ia_arr, 0)] if n else 0.0, np.inf),
+        np.where(ib_arr >= 0, bo[np.maximum(ib_arr, 0)] if m else 0.0, np.inf),
+    )
+    order = np.argsort(when, kind="stable")
+    return ia_arr[order], ib_arr[order]
+
+
 def align_events(
     a_onsets: Sequence[float],
     a_codes: Sequence[str],
@@ -41,56 +94,24 @@ def align_events(
     Returns
     -------
     DataFrame, one row per alignment column in time order: ``onset_a, code_a, onset_b, code_b``
-    (NaN onset and ``<nil>`` code on the unpaired side).
-
-    Notes
-    -----
-    Score of an alignment: ``same-code pairs × (n_a + n_b + 1) + pairs``, maximised by the
-    recurrence ``S[i, j] = max(S[i-1, j], S[i, j-1], S[i-1, j-1] + w(i, j))`` over the onset-sorted
-    events, ``w`` defined for pairs within tolerance. The row recurrence is a running maximum, so
-    each row is one vectorised numpy step.
+    (NaN onset and ``<nil>`` code on the unpaired side). See :func:`align_ids` for the score.
     """
     ao = np.asarray(a_onsets, dtype=np.float64)
     bo = np.asarray(b_onsets, dtype=np.float64)
     ac = np.asarray(a_codes, dtype=object)
     bc = np.asarray(b_codes, dtype=object)
-    ia, ib = np.argsort(ao, kind="stable"), np.argsort(bo, kind="stable")
-    ao, ac, bo, bc = ao[ia], ac[ia], bo[ib], bc[ib]
-    n, m = len(ao), len(bo)
-    big = n + m + 1
-    # w[i, j]: value of pairing a_i with b_j (-1: not allowed)
-    near = np.abs(ao[:, None] - bo[None, :]) <= tolerance + 1e-9
-    same = ac[:, None] == bc[None, :]
-    w = np.where(near, np.where(same, big + 1, 1), -1).astype(np.int64)
-    s = np.zeros((n + 1, m + 1), dtype=np.int64)
-    for i in range(1, n + 1):
-        diag = np.where(w[i - 1] >= 0, s[i - 1, :-1] + w[i - 1], -1)
-        row = np.concatenate([[s[i - 1, 0]], np.maximum(s[i - 1, 1:], diag)])
-        s[i] = np.maximum.accumulate(row)
-    cols: list[tuple[float, str, float, str]] = []
-    i, j = n, m
-    while i > 0 or j > 0:
-        if (
-            i > 0
-            and j > 0
-            and w[i - 1, j - 1] >= 0
-            and s[i, j] == s[i - 1, j - 1] + w[i - 1, j - 1]
-        ):
-            cols.append((ao[i - 1], ac[i - 1], bo[j - 1], bc[j - 1]))
-            i, j = i - 1, j - 1
-        elif i > 0 and s[i, j] == s[i - 1, j]:
-            cols.append((ao[i - 1], ac[i - 1], np.nan, NIL))
-            i -= 1
-        else:
-            cols.append((np.nan, NIL, bo[j - 1], bc[j - 1]))
-            j -= 1
-    cols.reverse()
-    out = pd.DataFrame(cols, columns=["onset_a", "code_a", "onset_b", "code_b"]).astype(
-        {"onset_a": float, "onset_b": float, "code_a": object, "code_b": object}
+    sa, sb = np.argsort(ao, kind="stable"), np.argsort(bo, kind="stable")
+    ao, ac, bo, bc = ao[sa], ac[sa], bo[sb], bc[sb]
+    ia, ib = align_ids(ao, ac, bo, bc, tolerance)
+    pick = np.maximum(ia, 0), np.maximum(ib, 0)
+    return pd.DataFrame(
+        {
+            "onset_a": np.where(ia >= 0, ao[pick[0]] if len(ao) else np.nan, np.nan),
+            "code_a": np.where(ia >= 0, ac[pick[0]] if len(ac) else NIL, NIL).astype(object),
+            "onset_b": np.where(ib >= 0, bo[pick[1]] if len(bo) else np.nan, np.nan),
+            "code_b": np.where(ib >= 0, bc[pick[1]] if len(bc) else NIL, NIL).astype(object),
+        }
     )
-    # time order; pairs do not cross, so this keeps both coders' own orders
-    when = out[["onset_a", "onset_b"]].min(axis=1)
-    return out.iloc[np.argsort(when.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def alignment_table(alignment: pd.DataFrame, codes: Sequence[str] | None = None) -> pd.DataFrame:

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..scheme import Scheme, load_scheme
-from .agreement import cohen_kappa, confusion, kappa_max, krippendorff_alpha, percent_agreement
-from .alignment import NIL, align_events, event_agreement, event_kappa
-from .units import NONE, unit_count, unit_labels
+from .agreement import cohen_kappa, kappa_max, nominal_alpha, percent_agreement, table_of_ids
+from .alignment import NIL, align_ids
+from .units import NONE, label_ids, unit_count
 
 COLUMNS = [
     "session", "tier", "kind", "coders", "n_coders", "n_units", "n_events",
@@ -36,22 +36,35 @@ NAN = float("nan")
 
 @dataclass
 class TierData:
-    """One tier of one session: each coder's events on it and its time units."""
+    """One tier of one session: each coder's onset-sorted events on it and its time units.
+
+    Codes are numbers into ``names`` (the tier's codes, then ``<none>`` last); ``labels`` hold
+    each coder's unit labels as such numbers (state tiers only).
+    """
 
     session: str
     tier: str
     kind: str  # "state" or "point"
     coders: list[str]
-    events: dict[str, pd.DataFrame]
+    onsets: dict[str, np.ndarray]
+    offsets: dict[str, np.ndarray]
+    codes: dict[str, np.ndarray]
+    names: list[str]
     n_units: int
-    labels: dict[str, np.ndarray]  # per coder, state tiers only
-    codes: list[str]  # the scheme's codes of the tier (or those found)
+    labels: dict[str, np.ndarray]
+
+    @property
+    def none(self) -> int:
+        return len(self.names) - 1
+
+    def n_events(self) -> int:
+        return sum(len(v) for v in self.onsets.values())
 
 
-def _kind(scheme: Scheme, tier: str, rows: pd.DataFrame) -> str:
+def _kind(scheme: Scheme, tier: str, has_offsets: bool) -> str:
     if scheme.has_tier(tier):
         return "state" if scheme.tier(tier).is_state else "point"
-    return "state" if rows["offset_s"].notna().any() else "point"
+    return "state" if has_offsets else "point"
 
 
 def _coders_in_order(events: pd.DataFrame) -> list[str]:
@@ -64,35 +77,78 @@ def iter_tiers(
     unit: float = 0.1,
     sort_coders: bool = True,
 ) -> Iterator[TierData]:
-    """Every session × tier that some coder of the session coded, with its units labelled."""
+    """Every session × tier that some coder of the session coded, with its units labelled.
+
+    One sort of the whole table, then numpy slices per session × tier × coder: cheap for a
+    corpus of thousands of sessions.
+    """
     scheme = scheme or load_scheme()
-    ev = events.assign(session=events["session"].astype(str), coder=events["coder"].astype(str))
-    order = {t: i for i, t in enumerate(scheme.tier_names)}
-    for session, part in ev.groupby("session", sort=True):
-        coders = _coders_in_order(part)
-        if sort_coders:
-            coders = sorted(coders)
-        tiers = sorted(part["tier"].astype(str).unique(), key=lambda t: (order.get(t, 1e9), t))
-        for tier in tiers:
-            rows = part[part["tier"] == tier]
-            kind = _kind(scheme, tier, rows)
-            per = {c: rows[rows["coder"] == c] for c in coders}
-            codes = (
-                list(scheme.tier(tier).code_names)
-                if scheme.has_tier(tier)
-                else sorted(rows["code"].astype(str).unique())
-            )
+    if events.empty:
+        return
+    s_id, s_names = pd.factorize(events["session"].astype(str), sort=True)
+    c_id, c_names = pd.factorize(events["coder"].astype(str))  # order of appearance
+    t_id, t_names = pd.factorize(events["tier"].astype(str))
+    k_id, k_names = pd.factorize(events["code"].astype(str))
+    onset = events["onset_s"].to_numpy(np.float64)
+    offset = events["offset_s"].to_numpy(np.float64)
+    rank = {t: i for i, t in enumerate(scheme.tier_names)}
+    t_rank = np.array([rank.get(t, len(rank)) for t in t_names], dtype=np.int64)
+    order = np.lexsort((offset, onset, c_id, t_id, t_rank[t_id], s_id))
+    s_id, c_id, t_id, k_id = s_id[order], c_id[order], t_id[order], k_id[order]
+    onset, offset = onset[order], offset[order]
+    tier_maps: dict[int, tuple[list[str], np.ndarray]] = {}
+    sess_bounds = np.flatnonzero(np.diff(s_id)) + 1
+    for s_lo, s_hi in zip(np.r_[0, sess_bounds], np.r_[sess_bounds, len(s_id)], strict=True):
+        present = c_id[s_lo:s_hi]
+        coders = [str(c_names[c]) for c in sorted(set(present.tolist()))]
+        coders = sorted(coders) if sort_coders else coders
+        t_part = t_id[s_lo:s_hi]
+        t_bounds = np.flatnonzero(np.diff(t_part)) + 1 + s_lo
+        for lo, hi in zip(np.r_[s_lo, t_bounds], np.r_[t_bounds, s_hi], strict=True):
+            t = int(t_id[lo])
+            tier = str(t_names[t])
+            if t not in tier_maps:
+                known = list(scheme.tier(tier).code_names) if scheme.has_tier(tier) else []
+                found = sorted(set(k_names[np.unique(k_id[t_id == t])]) - set(known))
+                names = [*known, *found, NONE]
+                lookup = {name: i for i, name in enumerate(names)}
+                tier_maps[t] = (names, np.array([lookup.get(k, -1) for k in k_names]))
+            names, to_tier = tier_maps[t]
+            kind = _kind(scheme, tier, bool(np.isfinite(offset[lo:hi]).any()))
+            on, off, ids = {}, {}, {}
+            for c in coders:
+                sel = slice(lo, hi)
+                mine = c_id[sel] == c_names.get_loc(c)
+                on[c] = onset[sel][mine]
+                off[c] = offset[sel][mine]
+                ids[c] = to_tier[k_id[sel][mine]]
             n_units, labels = 0, {}
             if kind == "state":
-                end = rows["offset_s"].max()
-                n_units = unit_count(float(end) if pd.notna(end) else 0.0, unit)
-                labels = {c: unit_labels(per[c], n_units, unit) for c in coders}
-            yield TierData(str(session), tier, kind, coders, per, n_units, labels, codes)
+                end = np.nanmax(offset[lo:hi]) if np.isfinite(offset[lo:hi]).any() else 0.0
+                n_units = unit_count(float(end), unit)
+                none = len(names) - 1
+                labels = {c: label_ids(on[c], off[c], ids[c], n_units, unit, none) for c in coders}
+            yield TierData(
+                str(s_names[s_id[lo]]), tier, kind, coders, on, off, ids, names, n_units, labels
+            )
+
+
+def _align(td: TierData, a: str, b: str, tolerance: float) -> tuple[np.ndarray, ...]:
+    """The alignment: event indices ``ia, ib`` (-1: ``<nil>``) and code numbers ``ca, cb``.
+
+    ``<nil>`` gets the number of ``<none>``, which never labels an event.
+    """
+    ia, ib = align_ids(td.onsets[a], td.codes[a], td.onsets[b], td.codes[b], tolerance)
+    ext_a = np.append(td.codes[a], td.none)  # index -1 picks the appended nil
+    ext_b = np.append(td.codes[b], td.none)
+    return ia, ib, ext_a[ia], ext_b[ib]
 
 
 def _pair_stats(td: TierData, a: str, b: str, tolerance: float) -> dict:
-    ea, eb = td.events[a], td.events[b]
-    alignment = align_events(ea["onset_s"], ea["code"], eb["onset_s"], eb["code"], tolerance)
+    k = len(td.names)
+    _, _, ca, cb = _align(td, a, b, tolerance)
+    n_cols = len(ca)
+    events_table = table_of_ids(ca, cb, k)
     out = {
         "session": td.session,
         "tier": td.tier,
@@ -100,15 +156,15 @@ def _pair_stats(td: TierData, a: str, b: str, tolerance: float) -> dict:
         "coder_a": a,
         "coder_b": b,
         "n_units": td.n_units if td.kind == "state" else 0,
-        "n_events": len(ea) + len(eb),
+        "n_events": len(td.onsets[a]) + len(td.onsets[b]),
         "percent_agreement": NAN,
         "kappa": NAN,
         "kappa_max": NAN,
-        "event_agreement": event_agreement(alignment),
-        "event_kappa": event_kappa(alignment),
+        "event_agreement": float(((ca == cb) & (ca != td.none)).sum() / n_cols) if n_cols else NAN,
+        "event_kappa": cohen_kappa(events_table) if n_cols else NAN,
     }
     if td.kind == "state" and td.n_units:
-        table = confusion(td.labels[a], td.labels[b], [*td.codes, NONE])
+        table = table_of_ids(td.labels[a], td.labels[b], k)
         out.update(
             percent_agreement=percent_agreement(table),
             kappa=cohen_kappa(table),
@@ -165,9 +221,9 @@ def reliability_table(
             "coders": ";".join(td.coders),
             "n_coders": len(td.coders),
             "n_units": td.n_units if td.kind == "state" else 0,
-            "n_events": sum(len(e) for e in td.events.values()),
+            "n_events": td.n_events(),
             "krippendorff_alpha": (
-                krippendorff_alpha([td.labels[c] for c in td.coders])
+                nominal_alpha(np.stack([td.labels[c] for c in td.coders]), len(td.names))
                 if td.kind == "state" and len(td.coders) > 1 and td.n_units
                 else NAN
             ),
@@ -206,7 +262,12 @@ def pooled_confusion(
         if td.kind != "state" or not td.n_units:
             continue
         for a, b in combinations(td.coders, 2):
-            table = confusion(td.labels[a], td.labels[b], [*td.codes, NONE])
+            counts = table_of_ids(td.labels[a], td.labels[b], len(td.names))
+            table = pd.DataFrame(
+                counts,
+                index=pd.Index(td.names, name="A"),
+                columns=pd.Index(td.names, name="B"),
+            )
             key = (td.tier, a, b)
             out[key] = out[key] + table if key in out else table
     return out
@@ -221,6 +282,10 @@ def _runs(mask: np.ndarray, keys: np.ndarray) -> list[tuple[int, int]]:
     starts = np.concatenate([[0], breaks])
     stops = np.concatenate([breaks, [len(idx)]])
     return [(int(idx[s]), int(idx[e - 1]) + 1) for s, e in zip(starts, stops, strict=True)]
+
+
+def _name(td: TierData, code: int) -> str:
+    return NIL if code == td.none else td.names[code]
 
 
 def disagreement_spans(
@@ -247,16 +312,16 @@ def disagreement_spans(
         a, b = coders
         if td.kind == "state":
             la, lb = td.labels[a], td.labels[b]
-            keys = np.char.add(la.astype(str), np.char.add("\x00", lb.astype(str)))
+            keys = la * (len(td.names) + 1) + lb
             for start, stop in _runs(la != lb, keys):
                 rows.append(
                     (td.tier, round(start * unit, 6), round(stop * unit, 6), "state",
-                     la[start], lb[start])
+                     td.names[la[start]], td.names[lb[start]])
                 )  # fmt: skip
         else:
-            ea, eb = td.events[a], td.events[b]
-            al = align_events(ea["onset_s"], ea["code"], eb["onset_s"], eb["code"], tolerance)
-            bad = al[al["code_a"] != al["code_b"]]
-            for oa, ca, ob, cb in bad.itertuples(index=False):
-                rows.append((td.tier, oa if ca != NIL else ob, NAN, "point", ca, cb))
+            ia, ib, ca, cb = _align(td, a, b, tolerance)
+            for col in np.flatnonzero(ca != cb):
+                on = td.onsets[a][ia[col]] if ia[col] >= 0 else td.onsets[b][ib[col]]
+                rows.append((td.tier, float(on), NAN, "point", _name(td, ca[col]),
+                             _name(td, cb[col])))  # fmt: skip
     return pd.DataFrame(rows, columns=SPAN_COLUMNS).astype({"onset_s": float, "offset_s": float})
