@@ -422,61 +422,53 @@ def test_bad_files_are_reported_not_crashed(window, qtbot, folder):
     assert "video.mp4" in window.errors[-1] and window.document is None  # ...and fails there
 
 
-def test_metrics_panel_shows_session_metrics(window, qtbot, folder, monkeypatch):
-    """The panel's wiring, with a stand-in ``session_metrics`` that records what it is given."""
-    import types
+def test_metrics_panel_shows_the_sessions_metrics_per_phase(window, qtbot, folder):
+    """The panel shows what ``session_metrics`` computes for the events being coded, per phase."""
+    from synchrony_coder.metrics import session_metrics
 
-    import pandas as pd
-
-    seen = []
-
-    def session_metrics(events, scheme):
-        seen.append(events.copy())
-        return pd.DataFrame(
-            {"phase": ["all", "play"], "matched_fraction": [0.3, 0.25], "repairs": [4, 2]}
-        )
-
-    fake = types.ModuleType("synchrony_coder.metrics")
-    fake.session_metrics = session_metrics
-    monkeypatch.setitem(sys.modules, "synchrony_coder.metrics", fake)
     doc = open_in(window, qtbot, folder)
+    window.go_to("f0")
+    key(qtbot, window, Qt.Key.Key_Z)  # phase: play
+    key(qtbot, window, Qt.Key.Key_5)  # infant positive
+    key(qtbot, window, Qt.Key.Key_0)  # caregiver positive: matched
+    window.go_to("f25")
+    key(qtbot, window, Qt.Key.Key_6)  # caregiver negative: mismatched from 1 s
+    window.go_to("f50")
+    key(qtbot, window, Qt.Key.Key_Z)  # close the phase
     key(qtbot, window, Qt.Key.Key_5)
-    qtbot.waitUntil(lambda: len(seen) >= 2 and len(seen[-1]) == 1, timeout=5000)
+    key(qtbot, window, Qt.Key.Key_6)  # close both states at 2 s
+    want = session_metrics(doc.session.frame(), doc.session.scheme, by_phase=True)
     table = window.metrics.table
-    assert seen[-1]["code"].tolist() == ["positive"] and seen[-1]["coder"].tolist() == ["ann"]
+
+    def shown():
+        if table.isHidden() or table.columnCount() != 2:
+            return None
+        rows = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())]
+        return table.item(rows.index("matched fraction"), 1).text()
+
+    qtbot.waitUntil(lambda: shown() is not None, timeout=5000)
     assert [table.horizontalHeaderItem(c).text() for c in range(2)] == ["all", "play"]
-    assert [table.verticalHeaderItem(r).text() for r in range(2)] == ["matched fraction", "repairs"]
-    assert (table.item(0, 0).text(), table.item(1, 1).text()) == ("0.30", "2")
+    assert want["matched_fraction"].tolist() == [0.5, 0.5]
+    assert shown() == "0.50"
     assert doc.session.events  # the panel never edits
 
 
-def test_metrics_panel_says_when_metrics_are_unavailable(window, qtbot, folder, monkeypatch):
-    monkeypatch.setitem(sys.modules, "synchrony_coder.metrics", None)  # import fails
-    open_in(window, qtbot, folder)
-    assert "unavailable" in window.metrics.status.text()
-    assert window.metrics.table.isHidden()
-
-
-def test_disagreements_are_recomputed_after_each_edit(window, qtbot, folder, monkeypatch):
-    """Wiring of ``reliability.disagreement_spans`` (a stand-in records both coders' events)."""
-    import types
-
-    import pandas as pd
-
-    calls = []
-
-    def disagreement_spans(events, scheme):
-        calls.append(sorted(set(events["coder"])))
-        return pd.DataFrame({"tier": ["infant_bid"], "onset_s": [0.4], "offset_s": [1.0]})
-
-    fake = types.ModuleType("synchrony_coder.reliability")
-    fake.disagreement_spans = disagreement_spans
-    monkeypatch.setitem(sys.modules, "synchrony_coder.reliability", fake)
+def test_disagreements_are_recomputed_after_each_edit(window, qtbot, folder):
+    """Red marks come from ``reliability.disagreement_spans`` and follow every edit."""
     (folder / "coder_bob.csv").write_text(
         "session,coder,tier,code,onset_s,offset_s\ns07,bob,infant_bid,reach,1.0,\n"
     )
     doc = open_in(window, qtbot, folder)
-    assert window.compare_with("bob") and calls == [["bob"]]
-    key(qtbot, window, Qt.Key.Key_Q)
-    assert calls[-1] == ["ann", "bob"] and len(doc.disagreements) == 1
+    assert window.compare_with("bob")
+    spans = doc.disagreements
+    assert spans[["tier", "onset_s", "code_a", "code_b"]].values.tolist() == [
+        ["infant_bid", 1.0, "<nil>", "reach"]
+    ]
+    window.go_to("f10")
+    key(qtbot, window, Qt.Key.Key_Q)  # vocalize at 0.4 s: within 1 s of bob's reach, other code
+    assert doc.disagreements[["onset_s", "code_a", "code_b"]].values.tolist() == [
+        [0.4, "vocalize", "reach"]
+    ]
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.disagreements["code_a"].tolist() == ["<nil>"]
     window.timeline.canvas.grab()  # paints the marks without error

@@ -15,6 +15,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QUndoStack
 
 from ..events import read_events
+from ..reliability import disagreement_spans
 from ..session import (
     Change,
     CodingSession,
@@ -173,30 +174,26 @@ class Document(QObject):
         """Show another coder's events of this session beside ours (None: stop comparing)."""
         self.comparison_coder = coder
         self.comparison = events
-        self.disagreements = None
-        if events is not None:
-            self.disagreements = _disagreements(self.session.frame(), events, self.session.scheme)
+        self._update_disagreements()
         self.comparisonChanged.emit()
 
+    def _update_disagreements(self) -> None:
+        """Recompute where the compared coder disagrees with ours (reliability, SCIENCE.md §4)."""
+        if self.comparison is None:
+            self.disagreements = None
+            return
+        ours = self.session.frame().reset_index(drop=True)
+        mine, theirs = self.session.coder, self.comparison_coder
+        other = self.comparison
+        if theirs == mine:  # two files of one coder name: keep them apart
+            theirs = f"{theirs} (compared)"
+            other = other.assign(coder=theirs)
+        both = pd.concat([ours, other], ignore_index=True, sort=False)
+        self.disagreements = disagreement_spans(both, self.session.scheme, coders=(mine, theirs))
+
     def _on_change(self, change: Change) -> None:
-        if self.comparison is not None:
-            self.disagreements = _disagreements(
-                self.session.frame(), self.comparison, self.session.scheme
-            )
+        self._update_disagreements()
         self.eventsChanged.emit(change)
         if self.session.dirty != self._dirty:
             self._dirty = self.session.dirty
             self.dirtyChanged.emit(self._dirty)
-
-
-def _disagreements(ours: pd.DataFrame, theirs: pd.DataFrame, scheme) -> pd.DataFrame | None:
-    """Spans where two coders disagree, from the reliability package when it is installed."""
-    try:
-        from ..reliability import disagreement_spans
-    except ImportError:
-        return None
-    both = pd.concat([ours.reset_index(drop=True), theirs], ignore_index=True, sort=False)
-    try:
-        return disagreement_spans(both, scheme)
-    except Exception:  # a reliability error must never stop coding; the marks just vanish
-        return None

@@ -1,7 +1,7 @@
 """Live interaction metrics of the open session (SCIENCE.md §3), refreshed shortly after each edit.
 
-Uses :func:`synchrony_coder.metrics.session_metrics`; when that package is missing or the events do
-not allow a metric yet, the panel says so instead of showing a number.
+Uses :func:`synchrony_coder.metrics.session_metrics` (the whole session, then each phase); where the
+events do not allow a metric yet, the panel shows a dash or says why instead of a number.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import math
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from ..metrics import session_metrics
 from .document import Document
 
 SHOWN = (
@@ -49,14 +50,11 @@ class MetricsPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        try:
-            from ..metrics import session_metrics
-        except ImportError:
-            self._unavailable("Metrics unavailable: synchrony_coder.metrics is not installed.")
-            return
         doc = self.document
         try:
-            table = session_metrics(doc.session.frame().reset_index(drop=True), doc.session.scheme)
+            table = session_metrics(
+                doc.session.frame().reset_index(drop=True), doc.session.scheme, by_phase=True
+            )
         except Exception as exc:  # a half-coded session must not break coding
             self._unavailable(f"Metrics unavailable for these events: {exc}")
             return

@@ -76,12 +76,15 @@ def iter_tiers(
     scheme: Scheme | None = None,
     unit: float = 0.1,
     sort_coders: bool = True,
+    coders: list[str] | None = None,
 ) -> Iterator[TierData]:
     """Every session × tier that some coder of the session coded, with its units labelled.
 
     One sort of the whole table, then numpy slices per session × tier × coder: cheap for a
-    corpus of thousands of sessions.
+    corpus of thousands of sessions. ``coders`` fixes the coders compared (in that order), even
+    one without any event.
     """
+    forced = coders
     scheme = scheme or load_scheme()
     if events.empty:
         return
@@ -101,7 +104,7 @@ def iter_tiers(
     for s_lo, s_hi in zip(np.r_[0, sess_bounds], np.r_[sess_bounds, len(s_id)], strict=True):
         present = c_id[s_lo:s_hi]
         coders = [str(c_names[c]) for c in sorted(set(present.tolist()))]
-        coders = sorted(coders) if sort_coders else coders
+        coders = list(forced) if forced else sorted(coders) if sort_coders else coders
         t_part = t_id[s_lo:s_hi]
         t_bounds = np.flatnonzero(np.diff(t_part)) + 1 + s_lo
         for lo, hi in zip(np.r_[s_lo, t_bounds], np.r_[t_bounds, s_hi], strict=True):
@@ -118,7 +121,7 @@ def iter_tiers(
             on, off, ids = {}, {}, {}
             for c in coders:
                 sel = slice(lo, hi)
-                mine = c_id[sel] == c_names.get_loc(c)
+                mine = c_id[sel] == (c_names.get_loc(c) if c in c_names else -1)
                 on[c] = onset[sel][mine]
                 off[c] = offset[sel][mine]
                 ids[c] = to_tier[k_id[sel][mine]]
@@ -289,13 +292,19 @@ def _name(td: TierData, code: int) -> str:
 
 
 def disagreement_spans(
-    events: pd.DataFrame, scheme: Scheme | None = None, *, unit: float = 0.1, tolerance: float = 1.0
+    events: pd.DataFrame,
+    scheme: Scheme | None = None,
+    *,
+    unit: float = 0.1,
+    tolerance: float = 1.0,
+    coders: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
     """Where two coders of one session disagree, tier by tier (for timelines and the app).
 
     Parameters
     ----------
     events : exactly two coders' events of one session; coder A is the one that comes first.
+    coders : ``(A, B)`` by name instead, when one of them may have no events yet.
 
     Returns
     -------
@@ -304,11 +313,11 @@ def disagreement_spans(
     the alignment leaves unpaired or pairs with another code (``offset_s`` NaN, ``onset_s`` the
     event's onset, A's when both have one; ``<nil>`` for the missing side).
     """
-    coders = _coders_in_order(events)
-    if len(coders) != 2 or events["session"].astype(str).nunique() != 1:
+    coders = list(coders) if coders else _coders_in_order(events)
+    if len(coders) != 2 or events["session"].astype(str).nunique() > 1:
         raise ValueError("disagreement_spans needs the events of exactly two coders of one session")
     rows = []
-    for td in iter_tiers(events, scheme, unit, sort_coders=False):
+    for td in iter_tiers(events, scheme, unit, coders=coders):
         a, b = coders
         if td.kind == "state":
             la, lb = td.labels[a], td.labels[b]
