@@ -293,3 +293,56 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "p.csv").stat().st_mode) == 0o644
+
+
+@st.composite
+def csv_texts(draw):
+    """Comma-only CSV texts, mostly well-formed, with the mistakes coders make: stray blanks,
+    unknown or empty values, bad numbers, ragged and blank lines, overlaps."""
+    sch = load_scheme()
+    tiers = [t.name for t in sch.tiers] + ["mood"]
+    codes = sorted({c for t in sch.tiers for c in t.code_names}) + ["shout"]
+    header = list(REQUIRED) + draw(st.sampled_from([[], ["comment"], ["onset_frame", "comment"]]))
+    lines = [",".join(draw(st.sampled_from([h, f" {h}", h])) for h in header)]
+    for _ in range(draw(st.integers(0, 12))):
+        pick = lambda *xs: draw(st.sampled_from(xs))  # noqa: E731
+        fields = [
+            pick("s1", "s2", " s1", "s1 ", ""),
+            pick("a", "b", "a\t"),
+            draw(st.sampled_from(tiers)),
+            draw(st.sampled_from(codes)),
+            pick("1", "2.5", " 3", "0", "-1", "abc", "", "inf", "1.0004"),
+            pick("", "4", "2", "10.25", "x", " 5 "),
+        ]
+        if "onset_frame" in header:
+            fields.append(pick("", "3", "1.5", "-2"))
+        if "comment" in header:
+            fields.append(pick("", "hi", "a b", " lead", "ça"))
+        shape = draw(st.integers(0, 9))
+        if shape == 0:
+            fields = fields[:-1]
+        elif shape == 1:
+            fields = [*fields, "extra"]
+        elif shape == 2:
+            lines.append(draw(st.sampled_from(["", "", " "])))
+        lines.append(",".join(fields))
+    return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+
+
+REQUIRED = ("session", "coder", "tier", "code", "onset_s", "offset_s")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=csv_texts() | st.text(alphabet=',ab1.\n "', max_size=60))
+def test_property_fast_reader_agrees_with_csv_module(text):
+    """The fast path (pandas' C parser on comma-only text) must read exactly what the csv module
+    reads: the same table and the same problems, line numbers included."""
+    from synchrony_coder.events import _check_text
+
+    sch = load_scheme()
+    fast_df, fast_problems = _check_text(text, "f.csv", sch, fast=True)
+    slow_df, slow_problems = _check_text(text, "f.csv", sch, fast=False)
+    assert fast_problems == slow_problems
+    assert (fast_df is None) == (slow_df is None)
+    if fast_df is not None:
+        pd.testing.assert_frame_equal(fast_df, slow_df)
