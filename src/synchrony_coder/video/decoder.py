@@ -90,6 +90,12 @@ class Decoder:
         first = self.index.first_frame_of_seek_point(self.index.seek_point_of(start))
         return (start - self._next) > (start - first) + CONTINUE_SLACK
 
+    def frames_before(self, start: int) -> int:
+        """How many frames before ``start`` this decoder must decode to reach it from where it is."""
+        if not self._must_seek(start):
+            return max(start - self._next, 0)
+        return start - self.index.first_frame_of_seek_point(self.index.seek_point_of(start))
+
     # -- decoding ------------------------------------------------------------------------------
     def frames(self, start: int, stop: int) -> Iterator[tuple[int, object | None]]:
         """Decode through frames ``start .. stop-1`` in presentation order.

@@ -1,10 +1,16 @@
 """``VideoSource``: exact frames by index, fast stepping both ways, bounded memory.
 
-One background thread owns a decoder and keeps the cache filled around the playhead: ahead of it
-by decoding forward (cheap: no seek), behind it by seeking to the keyframe before the missing frames
-and decoding that stretch in one pass, started while half the frames behind the playhead are still
-cached, so stepping back costs what stepping forward does. A ``frame(i)`` the cache cannot answer
-becomes a *demand*: the thread drops what it was doing between two decoded frames and serves it.
+One background thread keeps the cache filled around the playhead: ahead of it by decoding forward
+(cheap: no seek), behind it by seeking to the keyframe before the missing frames and decoding that
+stretch in one pass, started while half the frames behind the playhead are still cached, so
+stepping back costs what stepping forward does. A ``frame(i)`` the cache cannot answer becomes a
+*demand*: the thread drops what it was doing between two decoded frames and serves it.
+
+The thread owns two decoders of the file. Runs of frames go to a frame-threaded one (throughput);
+a demand that needs a seek deep into a GOP goes to a single-threaded one, which reaches a frame
+far from its keyframe sooner: decoding only the reference frames up to it (see
+:meth:`.Decoder.frames`) is a serial chain that frame threads cannot speed up, only slow down
+(on the 2-core benchmark machine a random seek's median fell from ~510 to ~345 ms).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .cache import FrameCache
-from .decoder import Decoder, FrameStore
+from .decoder import CONTINUE_SLACK, Decoder, FrameStore
 from .index import FrameIndex, Progress, VideoError, build_index
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,7 @@ class _Task:
     start: int  # decode frames start .. stop-1 (decoding may begin earlier, at the keyframe)
     stop: int
     need: int  # the frame this task exists for; another task preempts it unless it also needs it
+    demand: bool = False  # a frame() call is waiting for ``need``
 
 
 class VideoSource:
@@ -67,6 +74,7 @@ class VideoSource:
             detail = f"{self.frame_count} of {declared} frames" if declared else "data ends early"
             raise VideoError(self.path, f"is truncated or damaged ({detail})")
         self._decoder = Decoder(self.path, self.index, threads=True)
+        self._seeker: Decoder | None = None  # single-threaded, for demands (made when needed)
         ctx = self._decoder._stream.codec_context
         self.width, self.height = int(ctx.width), int(ctx.height)
         self.codec: str = ctx.name
@@ -185,6 +193,8 @@ class VideoSource:
         if self._thread is not None:
             self._thread.join()
         self._decoder.close()
+        if self._seeker is not None:
+            self._seeker.close()
         with self._preview_lock:
             if self._preview_decoder is not None:
                 self._preview_decoder.close()
@@ -276,7 +286,7 @@ class VideoSource:
         """The most useful decoding to do now (called with ``self._cond`` held)."""
         for want in reversed(self._demands):
             if want not in self._delivered and want not in self._cache:
-                return _Task(want, want + 1, want)
+                return _Task(want, want + 1, want, demand=True)
         cache = self._cache
         p, d = cache.playhead, cache.direction
         lo, hi = cache.window()
@@ -285,7 +295,7 @@ class VideoSource:
             return None
         ahead, behind = missing[missing >= p], missing[missing < p]
         if d >= 0 and ahead.size:
-            return _Task(int(ahead[0]), hi, int(ahead[0]))
+            return self._ahead(int(ahead[0]), hi)
         if behind.size:
             j = int(behind[-1])
             # moving backwards, refill only when half the frames behind are used up: each refill
@@ -294,8 +304,28 @@ class VideoSource:
                 first = self.index.first_frame_of_seek_point(self.index.seek_point_of(j))
                 return _Task(max(lo, first), j + 1, j)
         if ahead.size:
-            return _Task(int(ahead[0]), hi, int(ahead[0]))
+            return self._ahead(int(ahead[0]), hi)
         return None
+
+    def _ahead(self, start: int, hi: int) -> _Task:
+        """Decode forward from ``start``, to the end of its GOP at most: the next GOP starts at a
+        keyframe, where the frame-threaded decoder can take over from the single-threaded one."""
+        k = self.index.seek_point_of(start) + 1
+        if k < len(self.index.seek_pts):
+            hi = min(hi, max(self.index.first_frame_of_seek_point(k), start + 1))
+        return _Task(start, hi, start)
+
+    def _decoder_for(self, task: _Task) -> Decoder:
+        run = self._decoder
+        if run.frames_before(task.start) <= CONTINUE_SLACK:  # under way there, or at a keyframe
+            return run
+        if self._seeker is not None and not self._seeker.frames_before(task.start):
+            return self._seeker  # it is just before the task (it served the demand before)
+        if task.demand:
+            if self._seeker is None:
+                self._seeker = Decoder(self.path, self.index, threads=False)
+            return self._seeker
+        return run
 
     def _work(self) -> None:
         try:
@@ -322,7 +352,7 @@ class VideoSource:
     def _execute(self, task: _Task, version: int) -> None:
         store, cache = self._store, self._cache
         lo, hi = cache.window()
-        for idx, frame in self._decoder.frames(task.start, task.stop):
+        for idx, frame in self._decoder_for(task).frames(task.start, task.stop):
             with self._cond:
                 demanded = idx in self._waiting and idx not in self._delivered
             keep = demanded or (
