@@ -92,6 +92,29 @@ def test_random_access_gives_the_pixels_of_a_sequential_decode(videos, name):
             assert np.array_equal(src.frame(int(i)), sequential[i]), i
 
 
+@pytest.mark.parametrize("name", ["h264_bframes_mp4", "mpeg4_bframes_mp4"])
+def test_decoder_interrupted_while_skipping_does_not_lose_frames(videos, name):
+    """A seek skips unreferenced pictures until its target; a decoder stopped on the way there
+    (a newer demand) and then asked for a frame before that target must not report it missing."""
+    from synchrony_coder.video.decoder import Decoder
+    from synchrony_coder.video.index import build_index
+
+    if name not in videos:
+        pytest.skip(f"no {name} video in this environment")
+    index = build_index(videos[name])
+    dec = Decoder(videos[name], index, threads=False)
+    try:
+        first = next(iter(dec.frames(20, 21)))  # seek for 20, from the keyframe at 0 (GOP 24)
+        assert first[0] < 20 and first[1] is not None  # interrupted after the keyframe
+        got = list(dec.frames(first[0] + 1, first[0] + 6))
+        assert [i for i, f in got if f is None] == []
+        for i, f in got:
+            if i > first[0]:
+                assert read_barcode(f.to_ndarray(format="rgb24")) == i
+    finally:
+        dec.close()
+
+
 @pytest.mark.parametrize("name", ["vfr_mp4", "vfr_mkv"])
 def test_variable_frame_rate_and_late_start(vfr_videos, vfr_pts, name):
     with open_video(vfr_videos[name], cache_mib=TINY_CACHE_MIB) as src:

@@ -43,6 +43,7 @@ class Decoder:
         self._frames: Iterator | None = None
         self._next = 0  # index of the frame the decoder would present next
         self._trust_from = 0  # pts of the seek point decoding started at
+        self._skip_before: int | None = None  # frames before this index may have been skipped
         self.decode_errors = 0
 
     def close(self) -> None:
@@ -55,6 +56,7 @@ class Decoder:
             int(self.index.seek_ts[k]), stream=self._stream, backward=True, any_frame=False
         )
         self._frames = self._decode_all(wanted_from)
+        self._skip_before = wanted_from
         self._trust_from = int(self.index.seek_pts[k])
         self._next = -1  # unknown until the first frame comes out
 
@@ -72,10 +74,12 @@ class Decoder:
         ctx = self._stream.codec_context
         skip_until = None if wanted_from is None else int(self.index.pts[wanted_from])
         ctx.skip_frame = "DEFAULT" if skip_until is None else "NONREF"
+        self._skip_before = wanted_from
         for packet in self._container.demux(self._stream):
             if skip_until is not None and (packet.pts is None or packet.pts >= skip_until):
                 ctx.skip_frame = "DEFAULT"
                 skip_until = None
+                self._skip_before = None
             try:
                 frames = packet.decode()
             except av.FFmpegError as exc:  # a damaged packet: its frame is reported missing
@@ -87,6 +91,8 @@ class Decoder:
     def _must_seek(self, start: int) -> bool:
         if self._frames is None or self._next < 0 or self._next > start:
             return True
+        if self._skip_before is not None and start < self._skip_before:
+            return True  # interrupted while skipping unreferenced frames: some are not coming
         first = self.index.first_frame_of_seek_point(self.index.seek_point_of(start))
         return (start - self._next) > (start - first) + CONTINUE_SLACK
 
