@@ -96,6 +96,11 @@ class Decoder:
         first = self.index.first_frame_of_seek_point(self.index.seek_point_of(start))
         return (start - self._next) > (start - first) + CONTINUE_SLACK
 
+    @property
+    def position(self) -> int:
+        """Index of the next frame this decoder presents (−1 after a seek, until it presents one)."""
+        return self._next
+
     def frames_before(self, start: int) -> int:
         """How many frames before ``start`` this decoder must decode to reach it from where it is."""
         if not self._must_seek(start):
