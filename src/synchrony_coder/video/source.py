@@ -107,6 +107,7 @@ class VideoSource:
         self._error: BaseException | None = None
         self._threads: list[threading.Thread] = []
         self._running: dict[int, tuple[_Task, Decoder]] = {}  # what each worker is decoding
+        self._held: dict[int, int] = {}  # the frame a helper waiting at the window's end holds
         # a second worker decodes the next GOP while the first decodes the current one (worth it
         # for long GOPs; intra-only files decode fast enough in one)
         gops = len(self.index.seek_pts)
@@ -305,8 +306,8 @@ class VideoSource:
     def _heading(self, index: int, workers) -> bool:
         """Whether one of ``workers`` runs a task on its way to ``index``."""
         for w, (task, decoder) in self._running.items():
-            # (position - 1: a helper waiting at the window's end holds that frame in hand)
-            if w in workers and task.start <= index < task.stop and index >= decoder.position - 1:
+            ahead = index >= decoder.position or self._held.get(w) == index
+            if w in workers and task.start <= index < task.stop and ahead:
                 return True
         return False
 
@@ -416,7 +417,9 @@ class VideoSource:
                     while task is None and not self._closed:
                         self._busy.discard(worker)
                         self._cond.notify_all()
-                        self._cond.wait()
+                        # (a timeout too: should a wake-up ever be missed, a waiting frame() is
+                        # served a moment later rather than never)
+                        self._cond.wait(timeout=0.5)
                         task = self._plan(worker)
                     if self._closed:
                         return
@@ -439,10 +442,12 @@ class VideoSource:
             while worker and idx >= hi and idx not in self._waiting:
                 # the helper waits at the window's end with the frame in hand, keeping its place
                 with self._cond:
+                    self._held[worker] = idx
                     self._cond.wait_for(
                         lambda v=version, i=idx: self._closed or self._version != v
                         or i in self._waiting
                     )  # fmt: skip
+                    del self._held[worker]
                     if self._closed:
                         return
                     version = self._version
