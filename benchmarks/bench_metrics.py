@@ -1,7 +1,8 @@
 """Benchmark: interaction metrics of a corpus against reading it with pandas.
 
 Builds a corpus of simulated 10-minute Still-Face sessions (default 1,000; one CSV in a temporary
-folder; generation is not timed), then times, in the same run and best of ``--repeat``:
+folder; generation is not timed), then times, in the same run, best of ``--repeat`` rounds in
+which the jobs take turns:
 
 - ``pd.read_csv`` of that CSV (the reference),
 - ``read_events`` (parse + validate against the scheme),
@@ -11,7 +12,7 @@ folder; generation is not timed), then times, in the same run and best of ``--re
 Prints ONE JSON object with the times and the ratios ``session_metrics / read_csv`` (target ≤ 2)
 and ``(read_events + session_metrics) / read_csv``.
 
-    python benchmarks/bench_metrics.py [--sessions 1000] [--repeat 3]
+    python benchmarks/bench_metrics.py [--sessions 1000] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -33,19 +34,26 @@ TEN_MINUTES = SessionParams(
 )
 
 
-def best_of(repeat: int, fn):
-    times, result = [], None
+def best_of_rounds(repeat: int, jobs: dict):
+    """Best time of each job over ``repeat`` rounds, the jobs taking turns within a round.
+
+    Taking turns puts the reference and the measured code under the same machine conditions
+    (on a shared virtual machine the speed drifts by 20–30 % over minutes).
+    """
+    times = {name: [] for name in jobs}
+    results = {}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
+        for name, fn in jobs.items():
+            t0 = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: min(t) for name, t in times.items()}, results
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=1000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     scheme = load_scheme()
     with tempfile.TemporaryDirectory() as tmp:
@@ -58,17 +66,22 @@ def main() -> None:
             ignore_index=True,
         )
         write_events(corpus, path)
-        read_csv_s, _ = best_of(args.repeat, lambda: pd.read_csv(path))
-        read_events_s, events = best_of(args.repeat, lambda: read_events(path, scheme))
-        metrics_s, table = best_of(
-            args.repeat, lambda: session_metrics(events, scheme, by_phase=True)
-        )
+        events = read_events(path, scheme)
         # the same table with categorical text columns (what a reader that deduplicates strings
         # would hand over): shows how much of the time goes to comparing Python strings
         categorical = events.astype({c: "category" for c in ("session", "coder", "tier", "code")})
-        categorical_s, _ = best_of(
-            args.repeat, lambda: session_metrics(categorical, scheme, by_phase=True)
+        best, results = best_of_rounds(
+            args.repeat,
+            {
+                "read_csv": lambda: pd.read_csv(path),
+                "read_events": lambda: read_events(path, scheme),
+                "metrics": lambda: session_metrics(events, scheme, by_phase=True),
+                "categorical": lambda: session_metrics(categorical, scheme, by_phase=True),
+            },
         )
+        read_csv_s, read_events_s = best["read_csv"], best["read_events"]
+        metrics_s, categorical_s = best["metrics"], best["categorical"]
+        table = results["metrics"]
     print(
         json.dumps(
             {

@@ -424,6 +424,44 @@ def test_row_order_of_the_events_does_not_matter(simulated):
     )
 
 
+def test_text_as_distinct_string_objects_gives_the_same_table(simulated):
+    """Rows are grouped by string identity first (fast), then by value: a table whose equal texts
+    are different objects (as from a csv reader), in str or object columns, gives the same table."""
+    ev = corpus([gaps_session(), *simulated])
+    text = ("session", "coder", "tier", "code")
+    fresh = ev.copy()
+    for c in text:
+        fresh[c] = np.array([v.encode().decode() for v in ev[c]], dtype=object)
+    assert len({id(v) for v in fresh["code"]}) > fresh["code"].nunique()  # copies, not shared
+    expected = session_metrics(ev, by_phase=True)
+    for table in (fresh, fresh.astype({c: str for c in text})):
+        pd.testing.assert_frame_equal(
+            session_metrics(table, by_phase=True).astype({"session": str, "coder": str}),
+            expected.astype({"session": str, "coder": str}),
+        )
+
+
+def test_factorize_by_identity_equals_pandas():
+    from synchrony_coder.metrics.corpus import _factorize
+
+    rng = np.random.default_rng(3)
+    words = ["a", "bb", "a", None, "c", float("nan"), "bb"]
+    values = np.array(
+        [
+            words[k].encode().decode()
+            if isinstance(words[k], str) and rng.random() < 0.5
+            else words[k]
+            for k in rng.integers(0, len(words), 500)
+        ],
+        dtype=object,
+    )
+    codes, uniques = _factorize(values)
+    expected_codes, expected_uniques = pd.factorize(values, sort=False)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert list(uniques) == list(expected_uniques)
+    assert _factorize(values[:0])[0].shape == (0,)
+
+
 def test_categorical_columns_give_the_same_table(simulated):
     ev = corpus([gaps_session(), *simulated])
     cat = ev.astype({c: "category" for c in ("session", "coder", "tier", "code")})

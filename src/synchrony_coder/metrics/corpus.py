@@ -14,6 +14,7 @@ which the infant code, the caregiver code and the phase do not change.
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,20 +130,35 @@ class Windows:
 
 
 def assign_windows(windows: Windows, keys: np.ndarray) -> np.ndarray:
-    """Window containing each key (``start ≤ key < stop``), −1 where none."""
-    if not len(windows.start):
-        return np.full(len(keys), -1, dtype=np.int64)
-    idx = np.searchsorted(windows.start, keys, side="right") - 1
+    """Window containing each key (``start ≤ key < stop``), −1 where none.
+
+    When the keys are sorted (every caller's case: bids, unit midpoints) and the windows
+    disjoint, the fewer windows are looked up among the keys, and each key's window is a running
+    sum of +label at its window's first key and −label past its last; otherwise each key is
+    looked up among the windows.
+    """
+    n = len(keys)
+    start, stop = windows.start, windows.stop
+    if not len(start):
+        return np.full(n, -1, dtype=np.int64)
+    lo = np.searchsorted(keys, start, side="left")  # first key ≥ start
+    hi = np.searchsorted(keys, stop, side="left")  # first key ≥ stop
+    if (keys[1:] >= keys[:-1]).all() and (lo[1:] >= hi[:-1]).all():
+        label = np.arange(1.0, len(start) + 1.0)
+        mark = np.bincount(lo, label, minlength=n + 1) - np.bincount(hi, label, minlength=n + 1)
+        return np.cumsum(mark[:n]).astype(np.int64) - 1
+    idx = np.searchsorted(start, keys, side="right") - 1
     safe = np.clip(idx, 0, None)
-    return np.where((idx >= 0) & (keys < windows.stop[safe]), idx, -1)
+    return np.where((idx >= 0) & (keys < stop[safe]), idx, -1)
 
 
 def _factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ids of the distinct value tuples of ``columns``, in order of first appearance.
 
     Events tables come in blocks (a file per session and coder, a tier after another), so only
-    the rows where a value changes are hashed; the rest inherit the id of the row above.
-    Categorical columns (passed as their codes) avoid string comparisons altogether.
+    the rows where a value changes are hashed; the rest inherit the id of the row above. Rows
+    are compared by :func:`_identity` (a new string object may start a run of the same value:
+    the hashing of run values merges them). Categorical columns come as their codes.
 
     Returns
     -------
@@ -153,7 +169,8 @@ def _factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     change = np.zeros(n, dtype=bool)
     change[:1] = True
     for col in columns:
-        change[1:] |= col[1:] != col[:-1]
+        same = _identity(col)
+        change[1:] |= same[1:] != same[:-1]
     starts = np.flatnonzero(change)
     keys = (
         pd.MultiIndex.from_arrays([col[starts] for col in columns])
@@ -166,6 +183,36 @@ def _factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ids.astype(np.int64), starts[first_run]
 
 
+def _addresses(values: np.ndarray) -> np.ndarray:
+    """The address of each object of an object array: equal addresses, the same object."""
+    values = np.ascontiguousarray(values)
+    if not len(values):
+        return np.zeros(0, dtype=np.intp)
+    buffer = (ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data)
+    return np.frombuffer(buffer, dtype=np.intp).copy()
+
+
+def _identity(values: np.ndarray) -> np.ndarray:
+    """Integers equal where entries are the same object (object arrays) or value (others).
+
+    Equal integers mean equal values, not the reverse. Comparing and hashing them costs a small
+    part of comparing Python strings, and a table from :func:`~synchrony_coder.read_events` holds
+    one string object per distinct value of a column.
+    """
+    return _addresses(values) if values.dtype == object else values
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=False)``, hashing the value of each distinct object once."""
+    if values.dtype != object:
+        return pd.factorize(values, sort=False)
+    ids, objects = pd.factorize(_addresses(values), sort=False)
+    first = np.empty(len(objects), dtype=np.int64)  # each object's first row (in order)
+    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
+    codes, uniques = pd.factorize(values[first], sort=False)
+    return codes[ids], uniques
+
+
 def _values(column: pd.Series) -> np.ndarray:
     """The column as an array in which equal entries mean equal values (a categorical's codes)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
@@ -174,7 +221,9 @@ def _values(column: pd.Series) -> np.ndarray:
 
 
 def _ms(seconds: np.ndarray) -> np.ndarray:
-    return np.rint(np.nan_to_num(seconds, nan=0.0) * 1000.0).astype(np.int64)
+    ms = np.rint(seconds * 1000.0)
+    ms[np.isnan(ms)] = 0.0
+    return ms.astype(np.int64)
 
 
 def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms: int) -> Corpus:
@@ -239,7 +288,7 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
             return None
         tier: Tier = scheme.tier(role_tier)
         rows = rows[is_state[rows]]
-        code_ids, names = pd.factorize(code_column[rows], sort=False)
+        code_ids, names = _factorize(code_column[rows])
         if code_categories is not None:  # names are category codes
             names = [code_categories[k] if k >= 0 else None for k in names]
         lookup = np.array(

@@ -31,12 +31,12 @@ from .corpus import Elementary, Windows, ceil_div
 __all__ = ["lagged_correlations", "sync_summary"]
 
 
-def _steps(k0, k1, segment, value, powers: tuple[int, ...] = (1,)):
-    """The jumps of ``value**p`` for each p in ``powers``, a series given on runs ``[k0, k1)``.
+def _steps(k0, k1, segment, value, squares: bool = False):
+    """The jumps of ``value`` (and ``value²`` if ``squares``), a series given on runs ``[k0, k1)``.
 
     Runs are sorted and disjoint, the series is 0 outside them; a run that starts where the
     previous one of the same segment ends continues it. Returns ``(positions, source runs,
-    [jumps per power])`` at the positions where ``value`` jumps, in position order (a segment's
+    [jumps of value, of value²])`` at the positions where ``value`` jumps, in position order (a segment's
     steps before the next segment's).
     """
     n = len(k0)
@@ -52,81 +52,90 @@ def _steps(k0, k1, segment, value, powers: tuple[int, ...] = (1,)):
     order = np.argsort(np.concatenate((2 * at_start, 2 * at_end + 1)), kind="stable")
     pos = np.concatenate((k0[at_start], k1[at_end]))[order]
     src = np.concatenate((at_start, at_end))[order]
-    jumps = [
-        np.concatenate((value[at_start] ** p - before[at_start] ** p, -(value[at_end] ** p)))[order]
-        for p in powers
-    ]
+    up, down, out = value[at_start], before[at_start], value[at_end]
+    jumps = [np.concatenate((up - down, -out))[order]]
+    if squares:
+        jumps.append(np.concatenate((up * up - down * down, -out * out))[order])
     return pos, src, jumps
 
 
 class _Train:
-    """A step train on the corpus: positions (units from the group's 0), group, jumps, and the
-    window of each step in every window set (−1: outside the set's windows)."""
+    """A step train on the corpus: positions (units from the group's 0), group, jumps, a key on
+    one axis for every train (``group · span + position``), and, per window set, the window of
+    each step (−1: outside the set's windows) and the index past each window's last step.
+    Also the prefix sums of each jump series ε and of ε · position, for far step pairs."""
 
-    def __init__(self, steps, group: np.ndarray, window_of: list[np.ndarray]) -> None:
+    def __init__(self, steps, group, window_of: list[np.ndarray], n_windows: list[int], span):
         self.pos, src, self.jumps = steps
         self.group = group[src]
+        self.key = self.group * span + self.pos
         self.window = [w[src] for w in window_of]
+        self.window_end = []
+        for w, n in zip(self.window, n_windows, strict=True):
+            # a window's steps are contiguous
+            last = np.flatnonzero((w >= 0) & np.append(w[1:] != w[:-1], True))
+            end = np.zeros(n, dtype=np.int64)
+            end[w[last]] = last + 1
+            self.window_end.append(end)
+        self.cums = [
+            (
+                np.concatenate(([0.0], np.cumsum(e))),
+                np.concatenate(([0.0], np.cumsum(e * self.pos))),
+            )
+            for e in self.jumps
+        ]
 
 
 def _cross(a: _Train, b: _Train, pairs, sets, L: int) -> list[list[np.ndarray]]:
     """``S(l) = Σ_k A_k B_{k+l}`` per window set, output row and lag ``−L … L``.
 
     ``pairs`` lists ``(index of A's jumps, index of B's jumps)``, one per sum wanted; ``sets``
-    the :class:`.Windows` of each window set. Step pairs are found once per group; each set then
-    keeps the pairs inside one of its windows. Returns ``[set][sum]`` arrays ``rows × lags``.
+    the :class:`.Windows` of each window set. Step pairs closer than L are found once; each set
+    keeps those inside one of its windows. A near pair at distance ``d = q − p + L`` adds the ramp
+    ``w · max(d − m, 0)`` over lag indices m, w = −δε: its weight is binned per row at column
+    d + 1, and one product with the ramp matrix turns the bins into every lag's sum. Returns
+    ``[set][sum]`` arrays ``rows × lags``.
     """
-    p, q = a.pos, b.pos
     n_lags = 2 * L + 1
-    span = int(max(p.max(initial=0), q.max(initial=0))) + 2 * L + 2
-    akey, bkey = a.group * span + p, b.group * span + q
-    near_lo = np.searchsorted(bkey, akey - L, side="right")  # first q_j > p_i − L
-    far_lo = np.searchsorted(bkey, akey + L, side="left")  # first q_j ≥ p_i + L
+    width = n_lags + 1  # bin columns 0 … 2L + 1 (near pairs use 2 … 2L)
+    near_lo = np.searchsorted(b.key, a.key - L, side="right")  # first q_j > p_i − L
+    far_lo = np.searchsorted(b.key, a.key + L, side="left")  # first q_j ≥ p_i + L
     counts = far_lo - near_lo
-    i = np.repeat(np.arange(len(p)), counts)
-    j = np.arange(len(i)) - np.repeat(np.cumsum(counts) - counts, counts) + near_lo[i]
-    d = q[j] - p[i] + L  # in (0, 2L): a ramp max(d − lag index, 0)
-    cums = {}
-    for _, bi in pairs:
-        eps = b.jumps[bi]
-        cums[bi] = (
-            np.concatenate(([0.0], np.cumsum(eps))),
-            np.concatenate(([0.0], np.cumsum(eps * q))),
-        )
+    # near pairs (i, j), grouped by i: per-i values are repeated, not gathered
+    j = np.arange(counts.sum()) + np.repeat(near_lo - (np.cumsum(counts) - counts), counts)
+    q = b.pos[j]
+    weights = {(ai, bi): -np.repeat(a.jumps[ai], counts) * b.jumps[bi][j] for ai, bi in pairs}
+    # bins → sums: column c ≥ 2 holds near pairs' weights (ramp max(c − 1 − m, 0)); columns 0
+    # and 1 hold the far steps' level and slope (1 and m)
+    ramp = np.maximum(np.arange(width)[:, None] - 1 - np.arange(n_lags)[None, :], 0).astype(float)
+    ramp[0], ramp[1] = 1.0, np.arange(n_lags)
+    p = a.pos
     out = []
     for k, windows in enumerate(sets):
         n_rows = windows.n_rows
         aw, bw = a.window[k], b.window[k]
-        # the steps of a window are contiguous in B: where do they end?
-        inside = np.flatnonzero(bw >= 0)
-        window_end = np.zeros(len(windows.row), dtype=np.int64)
-        np.maximum.at(window_end, bw[inside], inside + 1)
         ok_a = aw >= 0
-        far_hi = np.where(ok_a, window_end[np.clip(aw, 0, None)], 0)
-        far_from = np.minimum(far_lo, far_hi)
+        far_hi = np.where(ok_a, b.window_end[k][np.clip(aw, 0, None)], 0)
+        far_from = np.minimum(far_lo, far_hi)  # A's steps outside the set: far_hi = 0, no sum
         row_a = windows.row[np.clip(aw, 0, None)]
-        same = ok_a[i] & (aw[i] == bw[j])
-        ii, jj, dd = i[same], j[same], d[same]
-        row_pair = row_a[ii]
-        slot = row_pair * (n_lags + 1) + dd + 1
-        size = n_rows * (n_lags + 1)
+        slot = np.repeat(row_a * width - p + (L + 1), counts) + q  # row · width + d + 1
+        if not (np.array_equal(aw, a.group) and np.array_equal(bw, b.group)):
+            # pairs are within one group; keep those within one window (others to a spare bin)
+            mine = np.repeat(np.where(ok_a, aw, -2), counts) == bw[j]
+            slot = np.where(mine, slot, n_rows * width)
         sums = []
         for ai, bi in pairs:
-            delta, eps = np.where(ok_a, a.jumps[ai], 0.0), b.jumps[bi]
-            cum_e, cum_eq = cums[bi]
+            delta = a.jumps[ai]
+            cum_e, cum_eq = b.cums[bi]
             e0 = cum_e[far_hi] - cum_e[far_from]
             e1 = cum_eq[far_hi] - cum_eq[far_from]
             # far steps: −δ Σ ε (q − p − l) = (−δ (E1 − p E0) − L δ E0) + δ E0 · (l + L)
-            w = -delta[ii] * eps[jj]
             level = np.bincount(row_a, -delta * (e1 - p * e0) - L * delta * e0, minlength=n_rows)
-            level += np.bincount(row_pair, w * dd, minlength=n_rows)
-            slope1 = np.bincount(row_a, delta * e0, minlength=n_rows)
-            slope1 -= np.bincount(row_pair, w, minlength=n_rows)
-            d2 = np.bincount(slot, w, minlength=size).reshape(n_rows, n_lags + 1)
-            d2[:, 1] += slope1
-            d1 = np.cumsum(d2, axis=1)
-            d1[:, 0] += level
-            sums.append(np.cumsum(d1, axis=1)[:, :n_lags])
+            slope = np.bincount(row_a, delta * e0, minlength=n_rows)
+            bins = np.bincount(slot, weights[ai, bi], minlength=n_rows * width + 1)
+            bins = bins[: n_rows * width].reshape(n_rows, width)
+            bins[:, 0], bins[:, 1] = level, slope
+            sums.append(bins @ ramp)
         out.append(sums)
     return out
 
@@ -193,11 +202,15 @@ def lagged_correlations(
         change[1:] |= w[1:] != w[:-1]
     segment = np.cumsum(change)
 
-    def train(value, powers=(1,)):
-        return _Train(_steps(k0, k1, segment, value, powers), group, windows_of)
-
-    v, xs, ys = train(np.ones(len(k0))), train(x, (1, 2)), train(y, (1, 2))
     win = [windows for windows, _ in sets]
+    n_windows = [len(windows.start) for windows in win]
+    span = int(k1.max(initial=0)) + 2 * L + 2  # past any position ± L
+
+    def train(value, squares=False):
+        steps = _steps(k0, k1, segment, value, squares)
+        return _Train(steps, group, windows_of, n_windows, span)
+
+    v, xs, ys = train(np.ones(len(k0))), train(x, True), train(y, True)
     # (A⋆B)(l) = (B⋆A)(−l): walk the train with fewer steps (V has one per coded stretch)
     vv = _cross(v, v, [(0, 0)], win, L)
     vy = _cross(v, ys, [(0, 0), (0, 1)], win, L)

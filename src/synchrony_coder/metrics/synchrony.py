@@ -59,35 +59,26 @@ def engagement_metrics(
     n = windows.n_rows
     dur = elem.stop - elem.start
     inside = window_of >= 0
-    row = np.where(inside, windows.row[np.clip(window_of, 0, None)], -1)
+    row = np.where(inside, windows.row[np.clip(window_of, 0, None)], n)  # n: a spare bin
+    n_caregiver = matched_pairs.shape[1]
+    pair = elem.infant * n_caregiver + elem.caregiver  # both coded: infant ≥ 0, caregiver ≥ 0
     both = inside & (elem.infant >= 0) & (elem.caregiver >= 0)
-    matched = both.copy()
-    if matched_pairs.size:
-        matched[both] = matched_pairs[elem.infant[both], elem.caregiver[both]]
-    else:
-        matched[:] = False
+    matched = both & np.append(matched_pairs.ravel(), False)[np.where(both, pair, -1)]
     mismatch = both & ~matched
 
-    coded_ms = np.bincount(row[both], dur[both], minlength=n)
-    matched_ms = np.bincount(row[matched], dur[matched], minlength=n)
+    coded_ms = np.bincount(np.where(both, row, n), dur, minlength=n + 1)[:n]
+    matched_ms = np.bincount(np.where(matched, row, n), dur, minlength=n + 1)[:n]
 
     # An episode continues into the next elementary interval of the same window (which is
     # contiguous with it: elementary intervals tile each window).
-    same_next = np.zeros(len(dur), dtype=bool)
-    same_next[:-1] = (window_of[1:] == window_of[:-1]) & inside[:-1]
-    same_prev = np.zeros(len(dur), dtype=bool)
-    same_prev[1:] = same_next[:-1]
-    next_mismatch = np.zeros(len(dur), dtype=bool)
-    next_mismatch[:-1] = mismatch[1:]
-    prev_mismatch = np.zeros(len(dur), dtype=bool)
-    prev_mismatch[1:] = mismatch[:-1]
-    next_matched = np.zeros(len(dur), dtype=bool)
-    next_matched[:-1] = matched[1:]
-    first = mismatch & ~(same_prev & prev_mismatch)
-    last = mismatch & ~(same_next & next_mismatch)
+    continues = np.zeros(len(dur), dtype=bool)  # mismatch, and so is the next interval
+    continues[:-1] = mismatch[:-1] & mismatch[1:] & (window_of[1:] == window_of[:-1])
+    first = np.flatnonzero(mismatch & ~np.append(False, continues[:-1]))
+    last = np.flatnonzero(mismatch & ~continues)
     length = elem.stop[last] - elem.start[first]
     episode_row = row[first]
-    repaired = (same_next & next_matched)[last]
+    after = np.minimum(last + 1, len(dur) - 1)
+    repaired = matched[after] & (window_of[after] == window_of[last]) & (last + 1 < len(dur))
 
     episodes = np.bincount(episode_row, minlength=n)
     repairs = np.bincount(episode_row[repaired], minlength=n)
@@ -115,10 +106,10 @@ def code_proportions(
     Bakermans-Kranenburg, 2009).
     """
     n = windows.n_rows
+    size = n * n_codes  # bin of (row, code); bin `size` takes what is outside or uncoded
     sel = (window_of >= 0) & (codes >= 0)
-    row = windows.row[window_of[sel]]
-    dur = (elem.stop - elem.start)[sel]
-    time = np.bincount(row * n_codes + codes[sel], dur, minlength=n * n_codes).reshape(n, n_codes)
+    slot = np.where(sel, windows.row[np.clip(window_of, 0, None)] * n_codes + codes, size)
+    time = np.bincount(slot, elem.stop - elem.start, minlength=size + 1)[:size].reshape(n, n_codes)
     return ratio(time, time.sum(axis=1, keepdims=True))
 
 

@@ -169,8 +169,11 @@ def session_metrics(
     elem = elementary_intervals(corpus)
     sets = _window_sets(corpus, elem, sch, by_phase)
 
-    r = sch.roles
     engaged = corpus.infant is not None and corpus.caregiver is not None
+    columns_of_set = [
+        _set_metrics(sch, corpus, elem, windows, window_of, window_ms, unit_ms, repair_ms)
+        for windows, window_of, _ in sets
+    ]
     if engaged:
         lagged = lagged_correlations(
             elem,
@@ -179,33 +182,12 @@ def session_metrics(
             unit_ms=unit_ms,
             max_lag_units=max_lag_units,
         )
-    parts = []
-    for k, (windows, window_of, rows) in enumerate(sets):
-        values: dict[str, np.ndarray] = {}
-        if engaged:
-            values.update(_engagement(sch, elem, window_of, windows, repair_ms))
-            values.update(sync_summary(*lagged[k][:2]))
-        values.update(
-            contingency_metrics(corpus.bids, corpus.responses, windows, window_ms=window_ms)
-        )
-        values["yules_q"] = yules_q(
-            corpus.bids, corpus.responses, windows, window_ms=window_ms, unit_ms=unit_ms
-        )
-        for partner, bouts, tier_name in (
-            ("infant", corpus.infant, r.infant_engagement),
-            ("caregiver", corpus.caregiver, r.caregiver_engagement),
-        ):
-            if bouts is None:
-                continue
-            codes = elem.infant if partner == "infant" else elem.caregiver
-            names = sch.tier(tier_name).code_names
-            shares = code_proportions(codes, elem, window_of, windows, len(names))
-            for i, code in enumerate(names):
-                values[f"{partner}_{code}"] = shares[:, i]
-        part = rows.copy()
-        for name, v in values.items():
-            part[name] = v
-        parts.append(part)
+        for values, (lags_s, corr, _) in zip(columns_of_set, lagged, strict=True):
+            values.update(sync_summary(lags_s, corr))
+    parts = [
+        pd.DataFrame({**{c: rows[c].to_numpy() for c in rows}, **values})
+        for (_, _, rows), values in zip(sets, columns_of_set, strict=True)
+    ]
 
     out = pd.concat(parts, ignore_index=True).sort_values(["_group", "_order"], kind="stable")
     out.insert(0, "session", corpus.groups["session"].to_numpy()[out["_group"]])
@@ -219,6 +201,31 @@ def session_metrics(
 
 
 _ID = ("session", "coder", "phase")
+
+
+def _set_metrics(
+    sch: Scheme, corpus, elem, windows: Windows, window_of, window_ms, unit_ms, repair_ms
+) -> dict[str, np.ndarray]:
+    """Every metric but lagged synchrony, per output row of one window set."""
+    r = sch.roles
+    values: dict[str, np.ndarray] = {}
+    if corpus.infant is not None and corpus.caregiver is not None:
+        values.update(_engagement(sch, elem, window_of, windows, repair_ms))
+    values.update(contingency_metrics(corpus.bids, corpus.responses, windows, window_ms=window_ms))
+    values["yules_q"] = yules_q(
+        corpus.bids, corpus.responses, windows, window_ms=window_ms, unit_ms=unit_ms
+    )
+    for partner, bouts, codes, tier_name in (
+        ("infant", corpus.infant, elem.infant, r.infant_engagement),
+        ("caregiver", corpus.caregiver, elem.caregiver, r.caregiver_engagement),
+    ):
+        if bouts is None:
+            continue
+        names = sch.tier(tier_name).code_names
+        shares = code_proportions(codes, elem, window_of, windows, len(names))
+        for i, code in enumerate(names):
+            values[f"{partner}_{code}"] = shares[:, i]
+    return values
 
 
 def _columns(sch: Scheme, repair_within: float) -> list[str]:
