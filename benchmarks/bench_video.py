@@ -84,8 +84,9 @@ def generate_reference(path: Path, seconds: int = SECONDS) -> None:
 def thumbnail(rgb: np.ndarray) -> np.ndarray:
     import cv2
 
-    grey = rgb.astype(np.float32).mean(axis=2)
-    return cv2.resize(grey, (32, 18), interpolation=cv2.INTER_AREA)
+    # green channel of every 4th pixel: ~1 ms, so the judge does not weigh on delivery timing
+    green = np.ascontiguousarray(rgb[::4, ::4, 1])
+    return cv2.resize(green, (32, 18), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def oracle_thumbnails(path: Path) -> np.ndarray:
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("video", nargs="?", help="video file (default: generate the reference file)")
     ap.add_argument("--seeks", type=int, default=200)
-    ap.add_argument("--opencv-seeks", type=int, default=30)
+    ap.add_argument("--opencv-seeks", type=int, default=60)
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--step-interval", type=float, default=1 / 30)
     ap.add_argument("--settle", type=float, default=1.0)
