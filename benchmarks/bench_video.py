@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_video.py [VIDEO] [--seeks 200] [--steps 300] [--cache-mib 512]
+        [--proxy 15]
 
 Without VIDEO it writes the reference file into a temporary folder: 720p, 30 fps, 60 s, H.264 with
 GOP 250 and 3 B-frames, a textured panning background with noise (about 7 Mbit/s, like a camera
@@ -23,6 +24,9 @@ Prints one JSON object:
 - ``sequential_fps``: RGB frames delivered by ``frame(0), frame(1), ...``; ``ffmpeg_fps``: the
   same file through ``ffmpeg -threads 2 -i FILE -f null -``; ``decode_ratio`` = ours / FFmpeg's
   (``--rounds`` alternating runs of each, the best of each kept).
+- ``proxy_seek`` (with ``--proxy GOP``): the same seeks on a short-GOP proxy of the file
+  (:func:`synchrony_coder.video.proxy.make_proxy`), with the time to make it, its size against the
+  original's, and its paired median against OpenCV's seeks on the original.
 - ``peak_rss_mib``: the benchmark process's peak resident memory (cache budget ``cache_mib``).
 """
 
@@ -42,6 +46,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from synchrony_coder.video import open_video  # noqa: E402
+from synchrony_coder.video.proxy import make_proxy  # noqa: E402
 from videogen import draw_barcode, read_barcode  # noqa: E402
 
 WIDTH, HEIGHT, FPS, SECONDS, GOP = 1280, 720, 30, 60, 250
@@ -222,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-mib", type=float, default=512)
     ap.add_argument("--rounds", type=int, default=2, help="sequential runs (best kept)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--proxy", type=int, metavar="GOP", default=0,
+        help="also make a proxy with this GOP and time the same seeks on it",
+    )  # fmt: skip
     ap.add_argument("--generate", metavar="OUT", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.generate:
@@ -282,6 +291,27 @@ def main(argv: list[str] | None = None) -> int:
         same = stats(ms[: args.opencv_seeks])["median_ms"]
         result["seek_same_targets_median_ms"] = same
         result["seek_ratio"] = round(same / result["opencv_seek"]["median_ms"], 3)
+
+        if args.proxy:  # the same seeks on a short-GOP proxy (``synchrony-coder proxy``)
+            t0 = time.perf_counter()
+            proxy = make_proxy(path, Path(tmp) / "bench.proxy.mp4", gop=args.proxy)
+            made_s = time.perf_counter() - t0
+            with open_video(proxy, cache_mib=args.cache_mib) as src:
+                ms, exact = [], 0
+                for i in targets:
+                    t0 = time.perf_counter()
+                    rgb = src.frame(i)
+                    ms.append(1000 * (time.perf_counter() - t0))
+                    exact += judge(rgb, i)
+            result["proxy_seek"] = {
+                "gop": args.proxy, "made_s": round(made_s, 1),
+                "bytes_vs_original": round(proxy.stat().st_size / path.stat().st_size, 2),
+                "n": len(targets), "exact": int(exact), **stats(ms),
+                "ratio_vs_opencv_on_original": round(
+                    stats(ms[: args.opencv_seeks])["median_ms"]
+                    / result["opencv_seek"]["median_ms"], 3
+                ),
+            }  # fmt: skip
 
         k = args.steps
         result["step_interval_s"] = round(args.step_interval, 4)

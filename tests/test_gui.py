@@ -111,6 +111,18 @@ def test_step_both_ways_shows_the_right_frame(window, qtbot, folder):
     assert shown(window) == 70
 
 
+def test_a_proxy_is_played_in_the_videos_place(window, qtbot, folder):
+    from synchrony_coder.video.proxy import make_proxy
+
+    make_proxy(folder / "video.mp4", gop=5)
+    doc = open_in(window, qtbot, folder)
+    assert "video.proxy.mp4" in window.player.views[0].label
+    window.go_to("f61")
+    assert doc.frame == 61 and shown(window) == 61
+    key(qtbot, window, Qt.Key.Key_Left)
+    assert shown(window) == 60
+
+
 def test_two_cameras_play_in_sync(window, qtbot, folder, video):
     (folder / "cam2.mp4").write_bytes(video.read_bytes())
     (folder / "session.toml").write_text(

@@ -198,6 +198,9 @@ def test_manifest_folder_and_bare_videos(folder, tmp_path_factory):
     assert spec.videos[0].offset_s == 0.0 and spec.videos[0].view == ""
     (folder / "session.toml").unlink()
     assert find_session(folder).session == folder.name
+    (folder / "video.proxy.mp4").write_bytes(b"")  # a proxy is not a camera of its own
+    assert [v.path.name for v in find_session(folder).videos] == ["video.mp4"]
+    (folder / "video.proxy.mp4").unlink()
     bare = find_session([folder / "video.mp4"])
     assert bare.session == "video" and bare.events_path("ann").name == "video.coder_ann.csv"
     with pytest.raises(SessionError, match="no video"):

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from synchrony_coder.video import SyncedVideos, VideoError, VideoSource, open_video
+from synchrony_coder.video.proxy import make_proxy, playable, proxy_path
 from videogen import FORMATS, encoder_available, read_barcode, write_video
 
 N = 90
@@ -266,3 +267,95 @@ def test_cli_errors_are_one_line_exit_1(tmp_path, videos, kind):
         assert done.returncode == 1, (args, done.stdout, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and str(path) in lines[0] and "Traceback" not in done.stderr
+
+
+def test_proxy_has_every_frame_at_its_time_and_short_gops(tmp_path, videos, vfr_videos, vfr_pts):
+    """Oracles: the barcode in each frame's pixels and the timestamps the test wrote."""
+    cases = [
+        (videos["h264_bframes_mp4"], np.arange(N) * 1000 // 30),
+        (vfr_videos["vfr_mkv"], vfr_pts - vfr_pts[0]),
+    ]
+    for k, (path, times_ms) in enumerate(cases):
+        done: list[int] = []
+        out = make_proxy(
+            path, tmp_path / f"p{k}.mp4", gop=5, progress=lambda d, _, seen=done: seen.append(d)
+        )
+        assert done[-1] == N
+        with VideoSource(out) as proxy:
+            assert proxy.frame_count == N
+            np.testing.assert_allclose(proxy.index.times_ms, times_ms, atol=1)
+            assert all(read_barcode(proxy.frame(i)) == i for i in rng_order(N))
+            starts = [
+                proxy.index.first_frame_of_seek_point(j) for j in range(len(proxy.index.seek_pts))
+            ]
+            assert starts[0] == 0 and max(np.diff(starts + [N])) <= 5
+
+
+def rng_order(n: int) -> list[int]:
+    return list(np.random.default_rng(1).permutation(n))
+
+
+def test_proxy_is_played_in_place_of_an_older_video(tmp_path, videos):
+    import os
+
+    video = tmp_path / "cam.mp4"
+    video.write_bytes(videos["h264_bframes_mp4"].read_bytes())
+    assert playable(video) == video
+    proxy = make_proxy(video, gop=10)
+    assert proxy == proxy_path(video) == tmp_path / "cam.proxy.mp4"
+    assert playable(video) == proxy and playable(proxy) == proxy
+    later = proxy.stat().st_mtime + 10
+    os.utime(video, (later, later))  # the video was replaced after the proxy was made
+    assert playable(video) == video
+
+
+@pytest.mark.parametrize("container,audio_codec", [("mp4", "aac"), ("matroska", "pcm_s16le")])
+def test_proxy_keeps_the_audio(tmp_path, container, audio_codec):
+    import av
+
+    path = tmp_path / ("a.mp4" if container == "mp4" else "a.mkv")
+    with av.open(str(path), "w", format=container) as out:
+        video = out.add_stream("libx264", rate=30)
+        video.width, video.height, video.pix_fmt = 160, 96, "yuv420p"
+        audio = out.add_stream(audio_codec, rate=48000)
+        audio.layout = "mono"
+        tone = (np.sin(np.arange(48000 * 2) * 2 * np.pi * 440 / 48000) * 8000).astype(np.int16)
+        for i in range(60):
+            frame = av.VideoFrame.from_ndarray(barcode_rgb(i), format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        for start in range(0, len(tone), 1024):
+            chunk = av.AudioFrame.from_ndarray(
+                tone[None, start : start + 1024], format="s16", layout="mono"
+            )
+            chunk.sample_rate, chunk.pts = 48000, start
+            out.mux(audio.encode(chunk))
+        out.mux(audio.encode(None))
+    proxy = make_proxy(path, gop=10)
+    with av.open(str(proxy)) as c:
+        (stream,) = c.streams.audio
+        seconds = sum(f.samples for f in c.decode(stream)) / stream.rate
+    assert abs(seconds - 2.0) < 0.1
+    with VideoSource(proxy) as src:
+        assert src.frame_count == 60 and read_barcode(src.frame(37)) == 37
+
+
+def barcode_rgb(i: int) -> np.ndarray:
+    from videogen import barcode_image
+
+    return barcode_image(i)
+
+
+def test_cli_proxy(tmp_path, videos):
+    out = tmp_path / "edit.mp4"
+    done = run_cli("proxy", str(videos["h264_bframes_mkv"]), "-o", str(out), "--gop", "6")
+    assert done.returncode == 0, done.stderr
+    with VideoSource(out) as src:
+        assert src.frame_count == N and read_barcode(src.frame(N - 1)) == N - 1
+    bad = tmp_path / "x.mp4"
+    bad.write_text("not a video\n")
+    done = run_cli("proxy", str(bad))
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1 and str(bad) in lines[0]
+    assert not proxy_path(bad).exists()

@@ -1,4 +1,4 @@
-"""``synchrony-coder probe`` and ``synchrony-coder frame``: a video's exact facts and frames."""
+"""``synchrony-coder probe``, ``frame`` and ``proxy``: a video's exact facts, frames, fast copy."""
 
 from __future__ import annotations
 
@@ -33,6 +33,22 @@ def register(sub) -> None:
     p.add_argument("index", metavar="INDEX", type=int)
     p.add_argument("-o", "--output", required=True, help="image file to write, e.g. frame.png")
     p.set_defaults(handler=run_frame)
+
+    p = add_command(
+        sub,
+        "proxy",
+        "write a short-GOP copy of a video for fast seeking (same frames at the same times)",
+        ["proxy session01/video.mp4", "proxy cams/*.mp4 --gop 10", "proxy cam.mov -o cam_edit.mp4"],
+        description="Re-encode VIDEO as H.264 with a keyframe every GOP frames and no B-frames, "
+        "keeping every frame's time, and check the copy frame by frame (count and times). "
+        "Written as NAME.proxy.mp4 beside the video; the app then plays it in the video's place "
+        "(seeking a 720p GOP-250 file: ~0.45 s; its GOP-15 proxy: ~0.05 s). Audio is kept.",
+    )
+    p.add_argument("videos", metavar="VIDEO", nargs="+")
+    p.add_argument("--gop", type=int, default=15, help="frames between keyframes (default 15)")
+    p.add_argument("--crf", type=int, default=23, help="x264 quality, lower is better (default 23)")
+    p.add_argument("-o", "--output", default=None, help="the proxy's path (one VIDEO only)")
+    p.set_defaults(handler=run_proxy)
 
 
 def run_probe(args: argparse.Namespace) -> int:
@@ -76,4 +92,26 @@ def run_frame(args: argparse.Namespace) -> int:
     with os.fdopen(fd, "wb") as f:
         f.write(encoded.tobytes())
     os.replace(tmp, out)
+    return EXIT_OK
+
+
+def run_proxy(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..video import VideoError
+    from ..video.proxy import make_proxy
+
+    if args.output and len(args.videos) > 1:
+        raise VideoError(args.output, "-o names one proxy; give one video with it")
+    show = sys.stderr.isatty()
+    for video in args.videos:
+
+        def progress(done: int, total: int, video=video) -> None:
+            if show and (done % 30 == 0 or done == total):
+                print(f"\r{video}: {done}/{total} frames", end="", file=sys.stderr, flush=True)
+
+        out = make_proxy(video, args.output, gop=args.gop, crf=args.crf, progress=progress)
+        if show:
+            print(file=sys.stderr)
+        print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK

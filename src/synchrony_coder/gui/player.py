@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..video.proxy import is_proxy
 from . import theme
 from .document import Document
 from .icons import transport_icon
@@ -238,8 +239,10 @@ class PlayerWidget(QWidget):
         refs = document.session.spec.videos
         for k, (src, _offset) in enumerate(document.videos):
             view_name = refs[k].view if k < len(refs) and refs[k].view else src.path.name
+            if is_proxy(src.path) and view_name != src.path.name:
+                view_name += " · proxy"
             label = f"{view_name}  (starts at {_offset:+.3f} s)" if multi and k else view_name
-            label = label if multi else ""
+            label = label if multi or is_proxy(src.path) else ""  # say when a proxy plays
             view = FrameView(label, self)
             views.addWidget(view)
             self.views.append(view)

@@ -26,13 +26,16 @@ class VideoOpener(QThread):
     def run(self) -> None:
         from ..errors import DataError
         from ..video import VideoSource
+        from ..video.proxy import playable
 
         sources = []
         try:
             for ref in self.spec.videos:
                 sources.append(
                     (
-                        VideoSource(ref.path, cache_mib=self.cache_mib, progress=self._progress),
+                        VideoSource(
+                            playable(ref.path), cache_mib=self.cache_mib, progress=self._progress
+                        ),
                         ref.offset_s,
                     )
                 )

@@ -10,8 +10,9 @@ A session folder holds an optional ``session.toml`` manifest::
     view = "dyad"                   # optional: what this camera shows (labels the view)
 
 (``videos = ["a.mp4", "b.mp4"]`` and ``file``/``offset`` spellings are accepted too.) Without a
-manifest, every video in the folder is used (sorted by name, offset 0) and the session id is the
-folder's name. Coder ``NAME``'s events are ``coder_NAME.csv`` in the folder (SCIENCE.md §1 format),
+manifest, every video in the folder is used (sorted by name, offset 0; proxies ``*.proxy.mp4``
+made by ``synchrony-coder proxy`` are not videos of their own: the app plays a video's proxy in its
+place) and the session id is the folder's name. Coder ``NAME``'s events are ``coder_NAME.csv`` in the folder (SCIENCE.md §1 format),
 with the crash journal ``coder_NAME.csv.journal`` and, while open, ``coder_NAME.csv.lock`` beside
 it.
 
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
+from ..video.proxy import is_proxy
 
 __all__ = ["MANIFEST", "SessionError", "SessionSpec", "VideoRef", "find_session"]
 
@@ -111,7 +113,9 @@ def find_session(paths: str | Path | list[str | Path]) -> SessionSpec:
 def _from_folder(folder: Path) -> SessionSpec:
     manifest = folder / MANIFEST
     if not manifest.exists():
-        videos = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+        videos = sorted(
+            p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and not is_proxy(p)
+        )
         if not videos:
             raise SessionError(f"{folder}: no {MANIFEST} and no video file in this folder")
         return SessionSpec(folder, folder.name, tuple(VideoRef(p) for p in videos))

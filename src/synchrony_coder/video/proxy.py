@@ -1,0 +1,187 @@
+"""Short-GOP proxies: the same frames at the same times, with a keyframe every few frames.
+
+Camera files often carry a keyframe every few seconds (GOP 250 at 30 fps is common). Reaching a
+frame in the middle of such a GOP means decoding the chain of reference frames from the keyframe
+before it — a third of a second or more for 720p on two cores, whatever the player does. Video
+annotation tools therefore suggest re-encoding such files into an editing-friendly copy (a
+*proxy*) before coding. :func:`make_proxy` writes an H.264 proxy with a keyframe every ``gop``
+frames and no B-frames, keeping every frame's presentation time, and checks it: frame i of the
+proxy is frame i of the original at the same time, so codes made on either are interchangeable.
+
+The app opens ``NAME.proxy.mp4`` beside ``NAME.ext`` in its place when the proxy is there and not
+older than the video (:func:`playable`); a session folder's video list ignores proxies.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .decoder import Decoder
+from .index import Progress, VideoError, build_index
+
+__all__ = ["PROXY_SUFFIX", "is_proxy", "make_proxy", "playable", "proxy_path"]
+
+PROXY_SUFFIX = ".proxy.mp4"
+# audio codecs an MP4 file holds as they are; others are re-encoded to AAC
+_MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}
+
+
+def proxy_path(video: str | Path) -> Path:
+    """Where the proxy of ``video`` lives: ``NAME.proxy.mp4`` beside it."""
+    video = Path(video)
+    return video.with_name(video.stem + PROXY_SUFFIX)
+
+
+def is_proxy(path: str | Path) -> bool:
+    return Path(path).name.lower().endswith(PROXY_SUFFIX)
+
+
+def playable(video: str | Path) -> Path:
+    """The file to play for ``video``: its proxy if present and not older, else the video."""
+    video = Path(video)
+    proxy = proxy_path(video)
+    try:
+        if not is_proxy(video) and proxy.stat().st_mtime >= video.stat().st_mtime:
+            return proxy
+    except OSError:
+        pass
+    return video
+
+
+def make_proxy(
+    video: str | Path,
+    out: str | Path | None = None,
+    *,
+    gop: int = 15,
+    crf: int = 23,
+    preset: str = "veryfast",
+    progress: Progress | None = None,
+) -> Path:
+    """Write a short-GOP H.264 proxy of ``video`` and check it frame by frame against the original.
+
+    Parameters
+    ----------
+    video
+        Any file the video engine reads.
+    out
+        The proxy's path (default :func:`proxy_path`); written atomically (a temporary file in
+        the same folder, renamed once checked).
+    gop
+        Frames from one keyframe to the next: a seek decodes at most ``gop − 1`` frames.
+    crf, preset
+        x264 quality (lower is better; 23, the x264 default, keeps a camera file's size) and speed.
+    progress
+        Called with ``(frames written, frame count)``.
+
+    Returns
+    -------
+    Path
+        The proxy. Each frame keeps its presentation timestamp (late starts and variable frame
+        rate included); a frame the original cannot decode (damaged data) is filled with the
+        frame before it so that the numbering stays the same. The first audio stream is copied
+        (or re-encoded to AAC when MP4 cannot hold its codec).
+
+    Raises
+    ------
+    VideoError
+        The video cannot be read, ``gop`` is not positive, or the written proxy does not have
+        the original's frames at the original's times (it is then deleted).
+    """
+    import av
+
+    video = Path(video)
+    out = proxy_path(video) if out is None else Path(out)
+    if gop < 1:
+        raise VideoError(video, f"proxy keyframe interval must be ≥ 1 frame, not {gop}")
+    if out.resolve() == video.resolve():
+        raise VideoError(video, "the proxy would overwrite the video; choose another output")
+    index = build_index(video)
+    n = index.frame_count
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".mp4")
+    except OSError as exc:
+        raise VideoError(out, f"cannot write here ({exc.strerror})") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        _encode(video, index, tmp, gop=gop, crf=crf, preset=preset, progress=progress)
+        check = build_index(tmp)
+        if check.frame_count != n or not np.array_equal(check.times_ms, index.times_ms):
+            raise VideoError(
+                out,
+                f"proxy check failed: {check.frame_count} frames (original {n}) or different "
+                "frame times; the proxy was not kept",
+            )
+        os.replace(tmp, out)
+    except av.FFmpegError as exc:
+        raise VideoError(out, f"cannot write the proxy ({exc})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def _encode(video: Path, index, tmp: Path, *, gop: int, crf: int, preset: str, progress) -> None:
+    import av
+
+    decoder = Decoder(video, index, threads=True)
+    with av.open(str(video)) as src, av.open(str(tmp), "w", format="mp4") as dst:
+        source = src.streams.video[0]
+        width, height = source.codec_context.width // 2 * 2, source.codec_context.height // 2 * 2
+        enc = dst.add_stream("libx264", rate=source.average_rate or round(index.fps))
+        enc.width, enc.height, enc.pix_fmt = width, height, "yuv420p"
+        enc.codec_context.gop_size = gop
+        enc.codec_context.max_b_frames = 0
+        enc.time_base = enc.codec_context.time_base = index.time_base
+        enc.options = {"crf": str(crf), "preset": preset, "keyint_min": str(gop), "bf": "0"}
+        audio = _audio(src, dst)
+        previous = None
+        for i, frame in decoder.frames(0, index.frame_count):
+            frame = frame if frame is not None else previous
+            if frame is None:  # nothing decodable before it either
+                continue
+            previous = frame
+            picture = frame.reformat(width=width, height=height, format="yuv420p")
+            picture.pts, picture.time_base = int(index.pts[i]), index.time_base
+            picture.pict_type = av.video.frame.PictureType.NONE
+            dst.mux(enc.encode(picture))
+            if progress is not None:
+                progress(i + 1, index.frame_count)
+        dst.mux(enc.encode(None))
+        if audio is not None:
+            audio(dst)
+    decoder.close()
+
+
+def _audio(src, dst):
+    """Add the first audio stream of ``src`` to ``dst``; returns the function that writes it."""
+    import av
+
+    if not src.streams.audio:
+        return None
+    stream = src.streams.audio[0]
+    if stream.codec_context.name in _MP4_AUDIO:
+        copy = dst.add_stream_from_template(stream)
+
+        def write(dst) -> None:
+            for packet in src.demux(stream):
+                if packet.dts is None:
+                    continue
+                packet.stream = copy
+                dst.mux(packet)
+
+        return write
+    enc = dst.add_stream("aac", rate=stream.rate)
+    resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=stream.rate)
+
+    def transcode(dst) -> None:
+        for frame in src.decode(stream):
+            for part in resampler.resample(frame):
+                part.pts = None
+                dst.mux(enc.encode(part))
+        dst.mux(enc.encode(None))
+
+    return transcode
