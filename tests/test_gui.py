@@ -123,6 +123,29 @@ def test_a_proxy_is_played_in_the_videos_place(window, qtbot, folder):
     assert shown(window) == 60
 
 
+def test_make_proxies_from_the_menu(window, qtbot, folder):
+    from types import SimpleNamespace
+
+    from synchrony_coder.gui.main_window import _slow_seek_hint
+
+    open_in(window, qtbot, folder)
+    window.actions["proxy"].trigger()
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=30000)
+    assert "video.proxy.mp4" in window.banner.text() and not window.errors
+    assert (folder / "video.proxy.mp4").exists()
+    assert window.close_document()
+    open_in(window, qtbot, folder)
+    assert "video.proxy.mp4" in window.player.views[0].label
+    window.go_to("f33")
+    assert shown(window) == 33
+    # a camera file with a keyframe every 8.6 s gets a hint on opening; its proxy does not
+    slow = SimpleNamespace(duration_s=60.0, index=SimpleNamespace(seek_pts=[0] * 7))
+    assert "every 8.6 s" in _slow_seek_hint(
+        [(SimpleNamespace(**vars(slow), path=Path("a.mp4")), 0)]
+    )
+    assert _slow_seek_hint([(SimpleNamespace(**vars(slow), path=Path("a.proxy.mp4")), 0)]) == ""
+
+
 def test_two_cameras_play_in_sync(window, qtbot, folder, video):
     (folder / "cam2.mp4").write_bytes(video.read_bytes())
     (folder / "session.toml").write_text(

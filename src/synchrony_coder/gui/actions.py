@@ -30,6 +30,7 @@ SPECS = (
     Spec("compare", "&Compare with another coder…", ("Ctrl+K",), "File"),
     Spec("save", "&Save", ("Ctrl+S",), "File"),
     Spec("export", "&Export CSV…", ("Ctrl+E",), "File"),
+    Spec("proxy", "Make fast-seeking &proxies", ("Ctrl+Shift+P",), "File"),
     Spec("quit", "&Quit", ("Ctrl+Q",), "File"),
     Spec("undo", "&Undo", ("Ctrl+Z",), "Edit"),
     Spec("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit"),

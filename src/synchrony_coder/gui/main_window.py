@@ -38,7 +38,7 @@ from .metrics_panel import MetricsPanel
 from .player import PlaybackClock, PlayerWidget
 from .timecode import parse_position
 from .timeline import Timeline
-from .workers import VideoOpener
+from .workers import ProxyMaker, VideoOpener
 
 WELCOME = (
     "<h2>synchrony-coder</h2><p>Open a session folder or video with <b>Ctrl+O</b>,"
@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.document: Document | None = None
         self.clock: PlaybackClock | None = None
         self._opener: VideoOpener | None = None
+        self._proxy_maker: ProxyMaker | None = None
         self._code_actions: list = []
         self._docks: list[QDockWidget] = []
         self.actions = build_actions(self, self._handlers())
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
             "compare": doc_only(self.choose_comparison),
             "save": doc_only(self.save),
             "export": doc_only(self.export),
+            "proxy": doc_only(self.make_proxies),
             "quit": self.close,
             "undo": doc_only(lambda: self.document.undo_stack.undo()),
             "redo": doc_only(lambda: self.document.undo_stack.redo()),
@@ -169,6 +171,36 @@ class MainWindow(QMainWindow):
         self._opener.start()
         return True
 
+    def make_proxies(self) -> None:
+        """Write a fast-seeking proxy of each video of the session that has none (in a thread);
+        the session plays them from the next time it opens."""
+        from ..video.proxy import playable
+
+        if self._proxy_maker is not None and self._proxy_maker.isRunning():
+            self.statusBar().showMessage("Still making proxies…", 5000)
+            return
+        todo = [
+            ref.path for ref in self.document.session.spec.videos if playable(ref.path) == ref.path
+        ]
+        if not todo:
+            self.statusBar().showMessage("Every video of this session has a proxy already", 5000)
+            return
+        self._proxy_maker = maker = ProxyMaker(todo, parent=self)
+        maker.progress.connect(
+            lambda name, d, t: self.statusBar().showMessage(
+                f"Making a proxy of {name}: {d}/{t} frames"
+            )
+        )
+        maker.made.connect(
+            lambda paths: self.show_banner(
+                f"Fast-seeking proxies made ({', '.join(p.name for p in paths)}): they play in "
+                "the videos' place from the next time this session opens (File ▸ Open recent). "
+                "Frame numbers and times are the same."
+            )
+        )
+        maker.failed.connect(self.report_error)
+        maker.start()
+
     def _ask_coder(self) -> str:
         import getpass
 
@@ -246,8 +278,9 @@ class MainWindow(QMainWindow):
                 f"without saving. They are shown below; press Ctrl+S to save them to "
                 f"{session.path.name}."
             )
+        hint = _slow_seek_hint(videos)
         self.statusBar().showMessage(
-            f"{session.path}  ·  {len(session.events)} events  ·  F1: shortcuts", 10000
+            f"{session.path}  ·  {len(session.events)} events  ·  F1: shortcuts{hint}", 15000
         )
 
     def _dock(self, title: str, widget: QWidget, name: str, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -405,6 +438,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if self._opener is not None and self._opener.isRunning():
             self._opener.wait()  # a QThread must not be destroyed while it runs
+        if self._proxy_maker is not None and self._proxy_maker.isRunning():
+            self._proxy_maker.cancel()  # stops after the frame being encoded; no file is left
+            self._proxy_maker.wait()
         self._remember_layout()
         if self.close_document():
             event.accept()
@@ -416,3 +452,17 @@ class MainWindow(QMainWindow):
         help_overlay = getattr(self, "help", None)
         if help_overlay is not None and help_overlay.isVisible():
             help_overlay.setGeometry(self.rect())
+
+
+def _slow_seek_hint(videos: list) -> str:
+    """A word on long keyframe intervals (slow seeks) and how to fix them, or ``""``."""
+    from ..video.proxy import is_proxy
+
+    for src, _ in videos:
+        gop_s = src.duration_s / max(len(src.index.seek_pts), 1)
+        if gop_s > 2.0 and not is_proxy(src.path):
+            return (
+                f"  ·  {src.path.name} has a keyframe every {gop_s:.1f} s, so jumps take a moment:"
+                " File ▸ Make fast-seeking proxies"
+            )
+    return ""

@@ -116,6 +116,7 @@ def make_proxy(
                 f"proxy check failed: {check.frame_count} frames (original {n}) or different "
                 "frame times; the proxy was not kept",
             )
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a video is for everyone to read
         os.replace(tmp, out)
     except av.FFmpegError as exc:
         raise VideoError(out, f"cannot write the proxy ({exc})") from None
