@@ -93,7 +93,7 @@ def test_random_access_gives_the_pixels_of_a_sequential_decode(videos, name):
             assert np.array_equal(src.frame(int(i)), sequential[i]), i
 
 
-@pytest.mark.parametrize("name", ["h264_bframes_mp4", "mpeg4_bframes_mp4"])
+@pytest.mark.parametrize("name", ["h264_bframes_mp4", "hevc_mp4", "mpeg4_bframes_mp4"])
 def test_decoder_interrupted_while_skipping_does_not_lose_frames(videos, name):
     """A seek skips unreferenced pictures until its target; a decoder stopped on the way there
     (a newer demand) and then asked for a frame before that target must not report it missing."""
@@ -103,17 +103,23 @@ def test_decoder_interrupted_while_skipping_does_not_lose_frames(videos, name):
     if name not in videos:
         pytest.skip(f"no {name} video in this environment")
     index = build_index(videos[name])
-    dec = Decoder(videos[name], index, threads=False)
-    try:
-        first = next(iter(dec.frames(20, 21)))  # seek for 20, from the keyframe at 0 (GOP 24)
-        assert first[0] < 20 and first[1] is not None  # interrupted after the keyframe
-        got = list(dec.frames(first[0] + 1, first[0] + 6))
-        assert [i for i, f in got if f is None] == []
-        for i, f in got:
-            if i > first[0]:
-                assert read_barcode(f.to_ndarray(format="rgb24")) == i
-    finally:
-        dec.close()
+    # seeks for `targets` in turn, each stopped at the first frame out (the keyframe at 0, GOP
+    # 24); with frame threads the packet ending the skipping is fed before that frame comes out,
+    # and pictures before the target skipped earlier are gone all the same (HEVC: frame 1 or 2)
+    cases = [(False, (20,)), (True, (20,)), (True, (4, 1)), (True, (7, 4)), (True, (10, 5))]
+    for threads, targets in cases:
+        dec = Decoder(videos[name], index, threads=threads)
+        try:
+            for target in targets:
+                first = next(iter(dec.frames(target, target + 1)))
+                assert first[0] < target and first[1] is not None  # stopped after the keyframe
+            got = list(dec.frames(first[0] + 1, first[0] + 6))
+            assert [i for i, f in got if f is None] == [], (threads, targets)
+            for i, f in got:
+                if i > first[0]:
+                    assert read_barcode(f.to_ndarray(format="rgb24")) == i
+        finally:
+            dec.close()
 
 
 @pytest.mark.parametrize("name", ["vfr_mp4", "vfr_mkv"])
@@ -171,7 +177,10 @@ def test_concurrent_callers_get_exact_frames(videos):
         def worker(seed):
             rng = np.random.default_rng(seed)
             for i in rng.integers(0, N, 40):
-                got = read_barcode(src.frame(int(i)))
+                try:
+                    got = read_barcode(src.frame(int(i)))
+                except VideoError as exc:  # a frame said undecodable is as wrong as a wrong one
+                    got = str(exc)
                 if got != i:
                     errors.append((int(i), got))
             src.prefetch(int(rng.integers(0, N)), int(rng.choice([-1, 1])))

@@ -77,9 +77,12 @@ class Decoder:
         self._skip_before = wanted_from
         for packet in self._container.demux(self._stream):
             if skip_until is not None and (packet.pts is None or packet.pts >= skip_until):
+                # from here on every picture is decoded; but pictures presented before
+                # ``wanted_from`` whose packets came earlier may be gone, also after the switch
+                # (with reordering and frame threads they come out later): ``_skip_before``
+                # stays, so that asking for one of them seeks again
                 ctx.skip_frame = "DEFAULT"
                 skip_until = None
-                self._skip_before = None
             try:
                 frames = packet.decode()
             except av.FFmpegError as exc:  # a damaged packet: its frame is reported missing
