@@ -139,7 +139,7 @@ def test_make_proxies_from_the_menu(window, qtbot, folder):
     window.go_to("f33")
     assert shown(window) == 33
     # a camera file with a keyframe every 8.6 s gets a hint on opening; its proxy does not
-    slow = SimpleNamespace(duration_s=60.0, index=SimpleNamespace(seek_pts=[0] * 7))
+    slow = SimpleNamespace(index=SimpleNamespace(keyframe_interval_s=60.0 / 7))
     assert "every 8.6 s" in _slow_seek_hint(
         [(SimpleNamespace(**vars(slow), path=Path("a.mp4")), 0)]
     )

@@ -456,13 +456,12 @@ class MainWindow(QMainWindow):
 
 def _slow_seek_hint(videos: list) -> str:
     """A word on long keyframe intervals (slow seeks) and how to fix them, or ``""``."""
-    from ..video.proxy import is_proxy
+    from ..video.proxy import worth_a_proxy
 
     for src, _ in videos:
-        gop_s = src.duration_s / max(len(src.index.seek_pts), 1)
-        if gop_s > 2.0 and not is_proxy(src.path):
+        if worth_a_proxy(src.path, src.index):
             return (
-                f"  ·  {src.path.name} has a keyframe every {gop_s:.1f} s, so jumps take a moment:"
-                " File ▸ Make fast-seeking proxies"
+                f"  ·  {src.path.name} has a keyframe every {src.index.keyframe_interval_s:.1f} s,"
+                " so jumps take a moment: File ▸ Make fast-seeking proxies"
             )
     return ""

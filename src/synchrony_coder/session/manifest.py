@@ -12,9 +12,9 @@ A session folder holds an optional ``session.toml`` manifest::
 (``videos = ["a.mp4", "b.mp4"]`` and ``file``/``offset`` spellings are accepted too.) Without a
 manifest, every video in the folder is used (sorted by name, offset 0; proxies ``*.proxy.mp4``
 made by ``synchrony-coder proxy`` are not videos of their own: the app plays a video's proxy in its
-place) and the session id is the folder's name. Coder ``NAME``'s events are ``coder_NAME.csv`` in the folder (SCIENCE.md §1 format),
-with the crash journal ``coder_NAME.csv.journal`` and, while open, ``coder_NAME.csv.lock`` beside
-it.
+place) and the session id is the folder's name. Coder ``NAME``'s events are ``coder_NAME.csv`` in
+the folder (SCIENCE.md §1 format), with the crash journal ``coder_NAME.csv.journal`` and, while
+open, ``coder_NAME.csv.lock`` beside it.
 
 Opening bare video files instead of a folder makes a session named after the first video's stem,
 whose coder files are ``<stem>.coder_NAME.csv`` beside it.

@@ -74,7 +74,6 @@ class Decoder:
         ctx = self._stream.codec_context
         skip_until = None if wanted_from is None else int(self.index.pts[wanted_from])
         ctx.skip_frame = "DEFAULT" if skip_until is None else "NONREF"
-        self._skip_before = wanted_from
         for packet in self._container.demux(self._stream):
             if skip_until is not None and (packet.pts is None or packet.pts >= skip_until):
                 # from here on every picture is decoded; but pictures presented before

@@ -83,6 +83,11 @@ class FrameIndex:
         return self.frame_count / span if span > 0 else 0.0
 
     @property
+    def keyframe_interval_s(self) -> float:
+        """Mean seconds from one seek point (keyframe) to the next: what a random seek decodes."""
+        return self.duration_s / max(len(self.seek_pts), 1)
+
+    @property
     def vfr(self) -> bool:
         """True when frame durations differ by more than 2 ms and more than two timestamp ticks.
 

@@ -23,9 +23,12 @@ import numpy as np
 from .decoder import Decoder
 from .index import Progress, VideoError, build_index
 
-__all__ = ["PROXY_SUFFIX", "is_proxy", "make_proxy", "playable", "proxy_path"]
+__all__ = ["PROXY_SUFFIX", "is_proxy", "make_proxy", "playable", "proxy_path", "worth_a_proxy"]
 
 PROXY_SUFFIX = ".proxy.mp4"
+# keyframes further apart than this make a random seek take a noticeable moment (720p H.264 on
+# two cores decodes its reference chain at ~100 frames/s: 2 s at 30 fps is ~0.3 s)
+SLOW_KEYFRAME_INTERVAL_S = 2.0
 # audio codecs an MP4 file holds as they are; others are re-encoded to AAC
 _MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}
 
@@ -38,6 +41,11 @@ def proxy_path(video: str | Path) -> Path:
 
 def is_proxy(path: str | Path) -> bool:
     return Path(path).name.lower().endswith(PROXY_SUFFIX)
+
+
+def worth_a_proxy(path: str | Path, index) -> bool:
+    """Whether seeking in ``path`` (with its :class:`.FrameIndex`) is slow enough for a proxy."""
+    return not is_proxy(path) and index.keyframe_interval_s > SLOW_KEYFRAME_INTERVAL_S
 
 
 def playable(video: str | Path) -> Path:

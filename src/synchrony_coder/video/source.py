@@ -372,7 +372,7 @@ class VideoSource:
             mine, theirs = self._cost(worker, start), self._cost(1 - worker, start)
             other_busy = (1 - worker) in self._running
             if worker:
-                if mine <= CONTINUE_SLACK and (mine < theirs or (mine == theirs)):
+                if mine <= CONTINUE_SLACK and mine <= theirs:
                     return _Task(start, stop, start)
             elif mine < theirs or theirs > CONTINUE_SLACK or (mine == theirs and other_busy):
                 return _Task(start, stop, start)
