@@ -17,8 +17,11 @@ Prints one JSON object:
   cache hit), ``exact`` hits, latency ``median_ms``/``p95_ms``/``p99_ms``;
   ``opencv_seek``: the same for plain ``cv2.VideoCapture`` + ``CAP_PROP_POS_FRAMES`` on the first
   ``--opencv-seeks`` targets (each takes about half a second), in blocks of 10 taking turns with
-  ours on the same targets (one source, idle before each OpenCV block); ``seek_ratio`` = our median over those paired seeks / OpenCV's
-  (target <= 0.6).
+  ours on the same targets (one source; before each OpenCV block it is left idle, so it parks its
+  seekers at checkpoints as it would while a coder looks at a frame, and its background work does
+  not slow OpenCV down); ``seek_ratio`` = our median over those paired seeks / OpenCV's (target
+  <= 0.6). The back-to-back ``seek`` figure has no idle time: only the decoders left where the
+  previous seeks took them help.
 - ``step_forward`` / ``step_backward``: 300 consecutive one-frame steps from a random start, as the
   app does them: the start frame is sought first and given ``settle_s`` to be looked at, then one
   step every ``step_interval_s`` (a keypress auto-repeat of 30/s); latency of each ``frame(i)``.

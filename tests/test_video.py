@@ -18,6 +18,7 @@ import pytest
 
 from synchrony_coder.video import SyncedVideos, VideoError, VideoSource, open_video
 from synchrony_coder.video.proxy import make_proxy, playable, proxy_path
+from synchrony_coder.video.source import checkpoint_losses, checkpoint_plan
 from videogen import FORMATS, encoder_available, read_barcode, write_video
 
 N = 90
@@ -197,6 +198,105 @@ def test_concurrent_callers_get_exact_frames(videos):
         for t in threads:
             t.join()
     assert errors == []
+
+
+@pytest.fixture(scope="module")
+def long_gop(tmp_path_factory):
+    """300 frames in one GOP: seeks deep into it are long unless a parked decoder is near."""
+    return write_video(
+        tmp_path_factory.mktemp("long") / "long.mp4", "h264_bframes_mp4", 300, gop=300
+    )
+
+
+def brute_seek_cost(starts, n: int, parked) -> int:
+    """Frames decoded by seeks to every frame, each from the last checkpoint at or before it."""
+    points = {int(s) for s in starts} | {q for q in parked if 0 < q < n}
+    return sum(t - max(p for p in points if p <= t) for t in range(n))
+
+
+def test_checkpoint_plan_against_brute_force():
+    """Oracle: the seek cost summed frame by frame over every target, every place to park."""
+    rng = np.random.default_rng(11)
+    for _ in range(150):
+        n = int(rng.integers(20, 90))
+        starts = np.unique(np.concatenate([[0], rng.integers(1, n, rng.integers(0, 4))]))
+        parked = [int(q) for q in rng.integers(0, n, rng.integers(0, 4))]
+        playhead, min_gap = int(rng.integers(0, n)), int(rng.integers(1, 12))
+        now = brute_seek_cost(starts, n, parked)
+        losses = checkpoint_losses(starts, n, parked)
+        assert losses == [
+            brute_seek_cost(starts, n, parked[:i] + parked[i + 1 :]) - now
+            for i in range(len(parked))
+        ]
+        for room in (True, False):
+            # every option: a new decoder (room) or moving parked[i], to every frame
+            options = [None] if room else list(range(len(parked)))
+            best = {}
+            for i in options:
+                rest = parked if i is None else parked[:i] + parked[i + 1 :]
+                without = brute_seek_cost(starts, n, rest)
+                costs = [brute_seek_cost(starts, n, [*rest, f]) for f in range(n)]
+                saving = without - min(costs)
+                loss = without - now
+                points = sorted({int(s) for s in starts} | {q for q in rest if 0 < q < n})
+                longest = max(np.diff([*points, n]))
+                if longest >= min_gap and 2 * loss < saving:
+                    best[i] = (now - min(costs), costs)
+            plan = checkpoint_plan(starts, n, parked, room, playhead, min_gap)
+            if not best:
+                assert plan is None
+                continue
+            frame, i = plan
+            gain, costs = best[i]
+            assert gain == max(g for g, _ in best.values())  # the most useful option
+            assert costs[frame] == min(costs)  # parked where it saves the most
+
+
+def test_seeks_continue_exactly_from_decoders_parked_while_idle(long_gop):
+    with open_video(long_gop, cache_mib=2) as src:
+        assert src._max_seekers >= 2 and src.cache_capacity < 100
+        src.frame(0)
+        assert src.wait_idle(timeout=30)
+        parked = sorted(dec.position for dec in src._seekers)
+        assert len(parked) == src._max_seekers and all(0 < q < 300 for q in parked), parked
+        # at, just before and after each parked decoder, and at random, idle or not in between
+        rng = np.random.default_rng(2)
+        targets = [t for q in parked for t in (q - 1, q, q + 1, q + 7, q - 20)]
+        targets += [int(i) for i in rng.integers(0, 300, 20)]
+        for k, i in enumerate(targets):
+            if k % 3 == 0:
+                assert src.wait_idle(timeout=30)
+            assert read_barcode(src.frame(i)) == i, (i, parked)
+
+
+def test_decoder_continuing_far_ahead_skips_but_stays_exact(long_gop):
+    """Reaching a frame far ahead without a seek skips the unreferenced pictures on the way;
+    what comes after, and a later seek back before it, are still exact."""
+    from synchrony_coder.video.decoder import Decoder
+    from synchrony_coder.video.index import build_index
+
+    index = build_index(long_gop)
+    for threads in (False, True):
+        dec = Decoder(long_gop, index, threads=threads)
+        try:
+            for start, stop in [(10, 11), (120, 126), (200, 201), (150, 152), (201, 215)]:
+                got = list(dec.frames(start, stop))
+                shown = [(i, read_barcode(f.to_ndarray(format="rgb24"))) for i, f in got
+                         if start <= i < stop]  # fmt: skip
+                assert shown == [(i, i) for i in range(start, stop)], (threads, start)
+        finally:
+            dec.close()
+
+
+def test_wait_idle_returns_while_the_helper_holds_a_frame(tmp_path):
+    """The helper waits at the window's end with its next frame in hand: that is idle."""
+    path = write_video(tmp_path / "gop60.mp4", "h264_bframes_mp4", 300, gop=60)
+    with open_video(path, cache_mib=2) as src:
+        if src._n_workers < 2:
+            pytest.skip("one decoding worker on this machine: no helper")
+        for start in (40, 100, 160):  # the window ends inside the next GOP, the helper's
+            assert read_barcode(src.frame(start)) == start
+            assert src.wait_idle(timeout=10)
 
 
 def test_synced_videos_follow_offsets(videos):

@@ -44,6 +44,7 @@ class Decoder:
         self._next = 0  # index of the frame the decoder would present next
         self._trust_from = 0  # pts of the seek point decoding started at
         self._skip_before: int | None = None  # frames before this index may have been skipped
+        self._skip_until: int | None = None  # pts from which packets are decoded in full again
         self.decode_errors = 0
 
     def close(self) -> None:
@@ -55,33 +56,41 @@ class Decoder:
         self._container.seek(
             int(self.index.seek_ts[k]), stream=self._stream, backward=True, any_frame=False
         )
-        self._frames = self._decode_all(wanted_from)
-        self._skip_before = wanted_from
+        self._frames = self._decode_all()
+        self._skip_before = None
+        self._skip_to(wanted_from)
         self._trust_from = int(self.index.seek_pts[k])
         self._next = -1  # unknown until the first frame comes out
 
-    def _decode_all(self, wanted_from: int | None = None) -> Iterator:
-        """Decode packets from the demuxer's position on.
+    def _skip_to(self, wanted_from: int | None) -> None:
+        """Skip the pictures no other picture refers to until the first packet presented at or
+        after frame ``wanted_from``: they are not wanted and nothing needs them, so reaching a
+        frame decodes only the chain of reference frames up to it (a third to a half fewer
+        pictures for H.264 with B-frames). Packets come in decoding order, so every packet
+        presented at or after ``wanted_from`` is decoded in full.
 
-        With ``wanted_from`` (a frame index), frames no other frame refers to are skipped until
-        the first packet presented at or after that frame: they are not wanted and nothing needs
-        them, so a seek decodes only the chain of reference frames up to its target (a third to
-        a half fewer pictures for H.264 with B-frames). Packets come in decoding order, so every
-        packet presented at or after ``wanted_from`` is decoded in full.
+        Pictures presented before ``wanted_from`` whose packets came earlier may be gone, also
+        after skipping ends (with reordering and frame threads they come out later):
+        ``_skip_before`` stays until the next seek, so that asking for one of them seeks again.
         """
+        if wanted_from is None:
+            self._skip_until = None
+            self._stream.codec_context.skip_frame = "DEFAULT"
+            return
+        self._skip_until = int(self.index.pts[wanted_from])
+        self._skip_before = max(self._skip_before or 0, wanted_from)
+        self._stream.codec_context.skip_frame = "NONREF"
+
+    def _decode_all(self) -> Iterator:
+        """Decode packets from the demuxer's position on (skipping as :meth:`_skip_to` says)."""
         import av
 
         ctx = self._stream.codec_context
-        skip_until = None if wanted_from is None else int(self.index.pts[wanted_from])
-        ctx.skip_frame = "DEFAULT" if skip_until is None else "NONREF"
         for packet in self._container.demux(self._stream):
-            if skip_until is not None and (packet.pts is None or packet.pts >= skip_until):
-                # from here on every picture is decoded; but pictures presented before
-                # ``wanted_from`` whose packets came earlier may be gone, also after the switch
-                # (with reordering and frame threads they come out later): ``_skip_before``
-                # stays, so that asking for one of them seeks again
+            until = self._skip_until
+            if until is not None and (packet.pts is None or packet.pts >= until):
                 ctx.skip_frame = "DEFAULT"
-                skip_until = None
+                self._skip_until = None
             try:
                 frames = packet.decode()
             except av.FFmpegError as exc:  # a damaged packet: its frame is reported missing
@@ -121,6 +130,8 @@ class Decoder:
         if start >= stop:
             return
         if not self._must_seek(start):
+            if start - self._next > CONTINUE_SLACK:  # far ahead: decode only the reference chain
+                self._skip_to(start)
             yield from self._run(start, stop)
             return
         k = self.index.seek_point_of(start)

@@ -6,11 +6,18 @@ stretch in one pass, started while half the frames behind the playhead are still
 stepping back costs what stepping forward does. A ``frame(i)`` the cache cannot answer becomes a
 *demand*: the worker drops what it was doing between two decoded frames and serves it.
 
-Worker 0 owns two decoders of the file. Runs of frames go to a frame-threaded one (throughput);
-a demand that needs a seek deep into a GOP goes to a single-threaded one, which reaches a frame
-far from its keyframe sooner: decoding only the reference frames up to it (see
-:meth:`.Decoder.frames`) is a serial chain that frame threads cannot speed up, only slow down
-(on the 2-core benchmark machine a random seek's median fell from ~510 to ~345 ms).
+Worker 0 owns a frame-threaded decoder for runs of frames (throughput) and a pool of *seekers*
+(slice threads only) for demands that need a seek deep into a GOP: decoding only the
+reference frames up to a target (see :meth:`.Decoder.frames`) is a serial chain that frame threads
+cannot speed up, only slow down (on the 2-core benchmark machine a random seek's median fell from
+~510 to ~345 ms). A seeker stays where its last demand left it, a *checkpoint*: a later seek
+into that GOP past it continues from there instead of from the keyframe. When the caller has left
+the source alone for ``PARK_AFTER_S`` and nothing is left to prefetch, worker 0 parks seekers
+where they shorten seeks the most (:func:`checkpoint_plan`: the middle of the longest stretch
+between checkpoints). Each parked decoder holds about ``DECODER_FRAMES`` frames of memory, taken
+from the cache budget (up to 1/``SEEKER_SHARE`` of it: 9 seekers for 720p in 512 MiB), so the
+gain is large for short files and small for long ones: 9 checkpoints halve the seeks of a 1-minute
+file with 8 GOPs, not of a 20-minute one with 150.
 
 On a machine with two cores or more, a second worker (the *helper*, one single-threaded decoder)
 decodes the next GOP from its keyframe while worker 0 decodes the current one: GOPs decode
@@ -26,14 +33,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .cache import FrameCache
-from .decoder import CONTINUE_SLACK, Decoder, FrameStore
+from .decoder import CONTINUE_SLACK, Decoder, FrameStore, frame_nbytes
 from .index import FrameIndex, Progress, VideoError, build_index
 
 log = logging.getLogger(__name__)
@@ -41,6 +49,13 @@ log = logging.getLogger(__name__)
 DEFAULT_CACHE_MIB = 512
 MIN_GOP = 16  # mean frames per GOP from which a second decoding worker is used
 PREVIEW_SHARE = 8  # 1/8 of the budget holds keyframes decoded for scrubbing previews
+SEEKER_SHARE = 4  # up to 1/4 of the budget is for decoders parked where demands took them
+MAX_SEEKERS = 12
+# memory one parked H.264 decoder holds, in I420 frames of its size (reference pictures, the
+# picture pool, buffers): 13 MB for 720p, measured with RSS over 12 parked decoders
+DECODER_FRAMES = 10
+MIN_PARK_GAP = 4 * CONTINUE_SLACK  # no decoder is parked to save seeks shorter than this
+PARK_AFTER_S = 0.5  # decoders are parked once the caller has left the source alone this long
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,74 @@ class _Task:
     stop: int
     need: int  # the frame this task exists for; another task preempts it unless it also needs it
     demand: bool = False  # a frame() call is waiting for ``need``
+    park: bool = False  # idle: take a seeker to ``need`` and leave it there as a checkpoint
+    seeker: Decoder | None = field(default=None, compare=False)  # the one to park (None: a new one)
+
+
+def _stretch_cost(points: np.ndarray, frame_count: int) -> int:
+    """Frames decoded by seeks to every frame, each from the nearest of ``points`` before it."""
+    gaps = np.diff(np.append(points, frame_count))
+    return int((gaps * (gaps - 1) // 2).sum())
+
+
+def checkpoint_losses(starts: np.ndarray, frame_count: int, parked: list[int]) -> list[int]:
+    """For each parked position, how many more frames seeks would decode without it (see
+    :func:`checkpoint_plan`); 0 for a position outside the video or shared with another."""
+
+    def points(qs) -> np.ndarray:
+        inside = [q for q in qs if 0 < q < frame_count]
+        return np.unique(np.concatenate([starts, inside]).astype(np.int64))
+
+    total = _stretch_cost(points(parked), frame_count)
+    return [
+        _stretch_cost(points(parked[:i] + parked[i + 1 :]), frame_count) - total
+        for i in range(len(parked))
+    ]
+
+
+def checkpoint_plan(
+    starts: np.ndarray,
+    frame_count: int,
+    parked: list[int],
+    room: bool,
+    playhead: int,
+    min_gap: int,
+) -> tuple[int, int | None] | None:
+    """Where to park one more decoder so that seeks decode the fewest frames, if anywhere.
+
+    A seek to frame ``t`` decodes from the nearest *checkpoint* at or before ``t`` in its GOP:
+    the GOP's first frame (``starts``, ascending, beginning with 0) or a frame a parked decoder
+    stands before (``parked``). Over targets spread evenly, a stretch of ``g`` frames between
+    checkpoints costs ``g (g - 1) / 2`` decoded frames in all; parking a decoder in the middle of
+    the longest stretch saves the most (the one nearest ``playhead`` on a tie). With no ``room``
+    for another decoder, the parked one whose checkpoint saves least is moved, if that costs
+    less than half of what the new checkpoint saves (so decoders do not wander back and forth).
+    Stretches shorter than ``min_gap`` frames are not worth a decoder's memory.
+
+    Returns ``(frame, i)``: park at ``frame`` the decoder of ``parked[i]`` (``i`` None: a new
+    one); or None.
+    """
+    losses = checkpoint_losses(starts, frame_count, parked)
+    options: list[int | None] = [None] if room else list(range(len(parked)))
+    best = None  # (net saving, -distance to the playhead, frame, option)
+    for option in options:
+        rest = [q for i, q in enumerate(parked) if i != option and 0 < q < frame_count]
+        points = np.unique(np.concatenate([starts, rest]).astype(np.int64))
+        loss = 0 if option is None else losses[option]
+        gaps = np.diff(np.append(points, frame_count))
+        longest = int(gaps.max())
+        if longest < min_gap:
+            continue
+        half = longest // 2
+        saving = half * (longest - half)
+        if 2 * loss >= saving:
+            continue
+        where = points[gaps == longest] + half
+        frame = int(where[np.argmin(np.abs(where - playhead))])
+        candidate = (saving - loss, -abs(frame - playhead), frame, option)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return None if best is None else (best[2], best[3])
 
 
 class VideoSource:
@@ -84,14 +167,21 @@ class VideoSource:
             detail = f"{self.frame_count} of {declared} frames" if declared else "data ends early"
             raise VideoError(self.path, f"is truncated or damaged ({detail})")
         self._decoder = Decoder(self.path, self.index, threads=True)
-        self._seeker: Decoder | None = None  # single-threaded, for demands (made when needed)
         ctx = self._decoder._stream.codec_context
         self.width, self.height = int(ctx.width), int(ctx.height)
         self.codec: str = ctx.name
         self._store = FrameStore(self.width, self.height, ctx.pix_fmt)
         budget = int(cache_mib * 2**20)
+        # single-threaded decoders for demands, made when needed; each one left where its last
+        # demand took it is a checkpoint a later seek into that GOP can continue from
+        self._seekers: list[Decoder] = []
+        decoder_bytes = DECODER_FRAMES * frame_nbytes(self.width, self.height, compact=True)
+        self._max_seekers = int(min(MAX_SEEKERS, max(1, budget // SEEKER_SHARE // decoder_bytes)))
+        seekers_bytes = min(self._max_seekers * decoder_bytes, budget // SEEKER_SHARE)
         self._cache = FrameCache(
-            budget - budget // PREVIEW_SHARE, self._store.frame_bytes, self.frame_count
+            budget - budget // PREVIEW_SHARE - seekers_bytes,
+            self._store.frame_bytes,
+            self.frame_count,
         )
         self._preview_budget = budget // PREVIEW_SHARE
         self._previews: OrderedDict[int, np.ndarray] = OrderedDict()
@@ -114,6 +204,10 @@ class VideoSource:
         multi = (os.cpu_count() or 1) >= 2 and gops > 1 and self.frame_count >= MIN_GOP * gops
         self._n_workers = 2 if multi else 1
         self._helper: Decoder | None = None
+        self._gop_starts = np.searchsorted(self.index.pts, self.index.seek_pts, side="left")
+        self._parked_at: set[int] = set()  # where seekers were parked since the last demand
+        self._last_call = time.monotonic()  # of frame(), prefetch() or preview()
+        self._park_in: float | None = None  # seconds until worker 0 may park a decoder
 
     # -- facts -------------------------------------------------------------------------------------
     @property
@@ -207,11 +301,12 @@ class VideoSource:
             if self._closed:
                 return
             self._closed = True
+            self._version += 1  # (a worker checks it between frames)
             self._cond.notify_all()
         for thread in self._threads:
             thread.join()
         self._decoder.close()
-        for extra in (self._seeker, self._helper):
+        for extra in (*self._seekers, self._helper):
             if extra is not None:
                 extra.close()
         with self._preview_lock:
@@ -236,6 +331,7 @@ class VideoSource:
     def _move_playhead(self, index: int, direction: int | None) -> None:
         with self._cond:
             self._ensure_thread()
+            self._last_call = time.monotonic()
             p, d = self._cache.playhead, self._cache.direction
             if direction is None:  # infer from a one-frame step; a jump keeps the last direction
                 direction = index - p if abs(index - p) == 1 else d
@@ -249,6 +345,7 @@ class VideoSource:
         with self._cond:
             self._waiting[index] = self._waiting.get(index, 0) + 1
             self._demands.append(index)
+            self._parked_at.clear()
             self._version += 1
             self._busy = set(range(self._n_workers))
             self._cond.notify_all()
@@ -333,7 +430,7 @@ class VideoSource:
         lo, hi = cache.window()
         missing = cache.missing(lo, hi)
         if missing.size == 0:
-            return None
+            return None if worker else self._park()
         ahead, behind = missing[missing >= p], missing[missing < p]
         if worker:
             return self._ahead(worker, ahead, hi) if d >= 0 else None
@@ -348,9 +445,28 @@ class VideoSource:
             if d >= 0 or (p - 1 - j) < (p - lo) // 2:
                 first = self.index.first_frame_of_seek_point(self.index.seek_point_of(j))
                 return _Task(max(lo, first), j + 1, j)
-        if ahead.size:
-            return self._ahead(worker, ahead, hi)
-        return None
+        task = self._ahead(worker, ahead, hi) if ahead.size else None
+        return task or self._park()
+
+    def _park(self) -> _Task | None:
+        """Worker 0 has nothing to prefetch: park a seeker where later seeks gain the most."""
+        seekers = self._seekers
+        plan = checkpoint_plan(
+            self._gop_starts,
+            self.frame_count,
+            [dec.position for dec in seekers],
+            len(seekers) < self._max_seekers,
+            self._cache.playhead,
+            MIN_PARK_GAP,
+        )
+        if plan is None or plan[0] in self._parked_at:
+            return None
+        wait = self._last_call + PARK_AFTER_S - time.monotonic()
+        if wait > 0:  # not while the caller is reading frames (playback, stepping)
+            self._park_in = wait
+            return None
+        frame, i = plan
+        return _Task(frame, frame + 1, frame, park=True, seeker=None if i is None else seekers[i])
 
     def _ahead(self, worker: int, ahead: np.ndarray, hi: int) -> _Task | None:
         """Decode forward from the first frame of ``ahead`` (missing frames, ascending) that no
@@ -383,7 +499,7 @@ class VideoSource:
         """How many frames before ``start`` ``worker`` would decode to get there."""
         if worker and self._n_workers < 2:
             return self.frame_count
-        decoders = (self._decoder, self._seeker) if worker == 0 else (self._helper,)
+        decoders = (self._decoder, *self._seekers) if worker == 0 else (self._helper,)
         made = [dec for dec in decoders if dec is not None]
         if not made:
             return start - self.index.first_frame_of_seek_point(self.index.seek_point_of(start))
@@ -394,32 +510,60 @@ class VideoSource:
             if self._helper is None:
                 self._helper = Decoder(self.path, self.index, threads=False)
             return self._helper
-        run = self._decoder
+        run, seekers = self._decoder, self._seekers
+        if task.park:
+            best = task.seeker or Decoder(self.path, self.index, threads=False)
+            if best in seekers:
+                seekers.remove(best)
+            seekers.append(best)
+            return best
         if run.frames_before(task.start) <= CONTINUE_SLACK:  # under way there, or at a keyframe
             return run
-        if self._seeker is not None and not self._seeker.frames_before(task.start):
-            return self._seeker  # it is just before the task (it served the demand before)
-        if task.demand:
-            if self._seeker is None:
-                self._seeker = Decoder(self.path, self.index, threads=False)
-            return self._seeker
-        return run
+        fresh = task.start - self.index.first_frame_of_seek_point(
+            self.index.seek_point_of(task.start)
+        )
+        best = min(seekers, key=lambda dec: dec.frames_before(task.start), default=None)
+        if best is not None and (not best.frames_before(task.start) or (
+            task.demand and best.frames_before(task.start) < fresh
+        )):  # fmt: skip
+            seekers.remove(best)  # it stood just before the task or at a checkpoint on its way
+        elif task.demand and len(seekers) < self._max_seekers:
+            best = Decoder(self.path, self.index, threads=False)
+        elif task.demand:  # the one whose checkpoint saves least seeks
+            losses = checkpoint_losses(
+                self._gop_starts, self.frame_count, [dec.position for dec in seekers]
+            )
+            best = seekers.pop(int(np.argmin(losses)))
+        else:
+            return run
+        seekers.append(best)  # most recently used last
+        return best
 
     def _work(self, worker: int) -> None:
         try:
             while True:
                 with self._cond:
-                    if self._running.pop(worker, None) is not None and self._n_workers > 1:
+                    done = self._running.pop(worker, None)
+                    if (
+                        done is not None
+                        and done[0].park
+                        and not 0 <= done[1].position < done[0].need
+                    ):
+                        self._parked_at.add(done[0].need)  # not again until the next demand
+                    if done is not None and self._n_workers > 1:
                         # what it was on its way to may now be nobody's: let the others re-plan
                         self._version += 1
                         self._cond.notify_all()
+                    self._park_in = None
                     task = self._plan(worker)
                     while task is None and not self._closed:
-                        self._busy.discard(worker)
-                        self._cond.notify_all()
+                        if self._park_in is None:  # (with a decoder to park, still busy)
+                            self._busy.discard(worker)
+                            self._cond.notify_all()
                         # (a timeout too: should a wake-up ever be missed, a waiting frame() is
                         # served a moment later rather than never)
-                        self._cond.wait(timeout=0.5)
+                        self._cond.wait(timeout=min(0.5, self._park_in or 0.5))
+                        self._park_in = None
                         task = self._plan(worker)
                     if self._closed:
                         return
@@ -443,11 +587,14 @@ class VideoSource:
                 # the helper waits at the window's end with the frame in hand, keeping its place
                 with self._cond:
                     self._held[worker] = idx
+                    self._busy.discard(worker)  # waiting with nothing to do: idle
+                    self._cond.notify_all()
                     self._cond.wait_for(
                         lambda v=version, i=idx: self._closed or self._version != v
                         or i in self._waiting
                     )  # fmt: skip
                     del self._held[worker]
+                    self._busy.add(worker)
                     if self._closed:
                         return
                     version = self._version
