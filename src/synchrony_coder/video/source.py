@@ -205,6 +205,8 @@ class VideoSource:
         self._n_workers = 2 if multi else 1
         self._helper: Decoder | None = None
         self._gop_starts = np.searchsorted(self.index.pts, self.index.seek_pts, side="left")
+        gaps = np.diff(np.append(self._gop_starts, self.frame_count))
+        self._may_park = bool(gaps.max() >= MIN_PARK_GAP)  # (short GOPs: seeks are short)
         self._parked_at: set[int] = set()  # where seekers were parked since the last demand
         self._last_call = time.monotonic()  # of frame(), prefetch() or preview()
         self._park_in: float | None = None  # seconds until worker 0 may park a decoder
@@ -450,6 +452,12 @@ class VideoSource:
 
     def _park(self) -> _Task | None:
         """Worker 0 has nothing to prefetch: park a seeker where later seeks gain the most."""
+        if not self._may_park:
+            return None
+        wait = self._last_call + PARK_AFTER_S - time.monotonic()
+        if wait > 0:  # not while the caller is reading frames (playback, stepping)
+            self._park_in = wait
+            return None
         seekers = self._seekers
         plan = checkpoint_plan(
             self._gop_starts,
@@ -460,10 +468,6 @@ class VideoSource:
             MIN_PARK_GAP,
         )
         if plan is None or plan[0] in self._parked_at:
-            return None
-        wait = self._last_call + PARK_AFTER_S - time.monotonic()
-        if wait > 0:  # not while the caller is reading frames (playback, stepping)
-            self._park_in = wait
             return None
         frame, i = plan
         return _Task(frame, frame + 1, frame, park=True, seeker=None if i is None else seekers[i])
