@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from fractions import Fraction
 
 import cv2
@@ -297,6 +298,20 @@ def test_wait_idle_returns_while_the_helper_holds_a_frame(tmp_path):
         for start in (40, 100, 160):  # the window ends inside the next GOP, the helper's
             assert read_barcode(src.frame(start)) == start
             assert src.wait_idle(timeout=10)
+
+
+def test_an_idle_source_does_not_spin(videos):
+    """Two idle workers must not wake each other up over and over (a paused app used a core)."""
+    with open_video(videos["h264_bframes_mp4"]) as src:  # the whole file fits in the cache
+        if src._n_workers < 2:
+            pytest.skip("one decoding worker on this machine")
+        src.frame(45)
+        assert src.wait_idle(timeout=30)
+        plans, plan = [], src._plan
+        src._plan = lambda worker=0: plans.append(worker) or plan(worker)
+        time.sleep(1.0)
+        # each idle worker looks again every 0.5 s (~4 in all); spinning, they did thousands
+        assert len(plans) < 20, len(plans)
 
 
 def test_synced_videos_follow_offsets(videos):

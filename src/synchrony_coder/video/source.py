@@ -562,8 +562,7 @@ class VideoSource:
                     task = self._plan(worker)
                     while task is None and not self._closed:
                         if self._park_in is None:  # (with a decoder to park, still busy)
-                            self._busy.discard(worker)
-                            self._cond.notify_all()
+                            self._idle(worker)
                         # (a timeout too: should a wake-up ever be missed, a waiting frame() is
                         # served a moment later rather than never)
                         self._cond.wait(timeout=min(0.5, self._park_in or 0.5))
@@ -583,6 +582,12 @@ class VideoSource:
                 self._busy.clear()
                 self._cond.notify_all()
 
+    def _idle(self, worker: int) -> None:
+        """``worker`` has nothing to do (called with ``self._cond`` held)."""
+        if worker in self._busy:  # (only then: idle workers that woke each other would spin)
+            self._busy.discard(worker)
+            self._cond.notify_all()  # wait_idle() may return
+
     def _execute(self, task: _Task, version: int, worker: int, decoder: Decoder) -> None:
         store, cache = self._store, self._cache
         lo, hi = cache.window()
@@ -591,8 +596,7 @@ class VideoSource:
                 # the helper waits at the window's end with the frame in hand, keeping its place
                 with self._cond:
                     self._held[worker] = idx
-                    self._busy.discard(worker)  # waiting with nothing to do: idle
-                    self._cond.notify_all()
+                    self._idle(worker)  # waiting with nothing to do
                     self._cond.wait_for(
                         lambda v=version, i=idx: self._closed or self._version != v
                         or i in self._waiting
