@@ -527,9 +527,8 @@ class VideoSource:
             self.index.seek_point_of(task.start)
         )
         best = min(seekers, key=lambda dec: dec.frames_before(task.start), default=None)
-        if best is not None and (not best.frames_before(task.start) or (
-            task.demand and best.frames_before(task.start) < fresh
-        )):  # fmt: skip
+        gap = fresh if best is None else best.frames_before(task.start)
+        if best is not None and (gap == 0 or (task.demand and gap < fresh)):
             seekers.remove(best)  # it stood just before the task or at a checkpoint on its way
         elif task.demand and len(seekers) < self._max_seekers:
             best = Decoder(self.path, self.index, threads=False)
