@@ -104,7 +104,7 @@ class Decoder:
             return True
         if self._skip_before is not None and start < self._skip_before:
             return True  # interrupted while skipping unreferenced frames: some are not coming
-        first = self.index.first_frame_of_seek_point(self.index.seek_point_of(start))
+        first = self.index.gop_start(start)
         return (start - self._next) > (start - first) + CONTINUE_SLACK
 
     @property
@@ -116,7 +116,7 @@ class Decoder:
         """How many frames before ``start`` this decoder must decode to reach it from where it is."""
         if not self._must_seek(start):
             return max(start - self._next, 0)
-        return start - self.index.first_frame_of_seek_point(self.index.seek_point_of(start))
+        return start - self.index.gop_start(start)
 
     # -- decoding ------------------------------------------------------------------------------
     def frames(self, start: int, stop: int) -> Iterator[tuple[int, object | None]]:

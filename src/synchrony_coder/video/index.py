@@ -117,6 +117,15 @@ class FrameIndex:
         """Index of the first frame presented at or after seek point ``k``."""
         return int(np.searchsorted(self.pts, self.seek_pts[k], side="left"))
 
+    @property
+    def seek_frames(self) -> np.ndarray:
+        """Index of the first frame of each seek point (ascending; the first is 0)."""
+        return np.searchsorted(self.pts, self.seek_pts, side="left")
+
+    def gop_start(self, index: int) -> int:
+        """Index of the first frame of frame ``index``'s seek point: where a seek to it decodes from."""
+        return self.first_frame_of_seek_point(self.seek_point_of(index))
+
     def index_of_pts(self, pts: int) -> int:
         """The frame whose pts is exactly ``pts``, or -1 if none is."""
         i = int(np.searchsorted(self.pts, pts))

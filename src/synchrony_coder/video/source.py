@@ -68,23 +68,30 @@ class _Task:
     seeker: Decoder | None = field(default=None, compare=False)  # the one to park (None: a new one)
 
 
+def _checkpoints(starts: np.ndarray, frame_count: int, parked: list[int]) -> np.ndarray:
+    """GOP starts and the parked positions inside the video, ascending, each once."""
+    inside = [q for q in parked if 0 < q < frame_count]
+    return np.unique(np.concatenate([starts, inside]).astype(np.int64))
+
+
+def _stretches(points: np.ndarray, frame_count: int) -> np.ndarray:
+    """Frames from each checkpoint to the next (or to the end)."""
+    return np.diff(np.append(points, frame_count))
+
+
 def _stretch_cost(points: np.ndarray, frame_count: int) -> int:
     """Frames decoded by seeks to every frame, each from the nearest of ``points`` before it."""
-    gaps = np.diff(np.append(points, frame_count))
+    gaps = _stretches(points, frame_count)
     return int((gaps * (gaps - 1) // 2).sum())
 
 
 def checkpoint_losses(starts: np.ndarray, frame_count: int, parked: list[int]) -> list[int]:
     """For each parked position, how many more frames seeks would decode without it (see
     :func:`checkpoint_plan`); 0 for a position outside the video or shared with another."""
-
-    def points(qs) -> np.ndarray:
-        inside = [q for q in qs if 0 < q < frame_count]
-        return np.unique(np.concatenate([starts, inside]).astype(np.int64))
-
-    total = _stretch_cost(points(parked), frame_count)
+    total = _stretch_cost(_checkpoints(starts, frame_count, parked), frame_count)
     return [
-        _stretch_cost(points(parked[:i] + parked[i + 1 :]), frame_count) - total
+        _stretch_cost(_checkpoints(starts, frame_count, parked[:i] + parked[i + 1 :]), frame_count)
+        - total
         for i in range(len(parked))
     ]
 
@@ -115,10 +122,9 @@ def checkpoint_plan(
     options: list[int | None] = [None] if room else list(range(len(parked)))
     best = None  # (net saving, -distance to the playhead, frame, option)
     for option in options:
-        rest = [q for i, q in enumerate(parked) if i != option and 0 < q < frame_count]
-        points = np.unique(np.concatenate([starts, rest]).astype(np.int64))
+        points = _checkpoints(starts, frame_count, [q for i, q in enumerate(parked) if i != option])
         loss = 0 if option is None else losses[option]
-        gaps = np.diff(np.append(points, frame_count))
+        gaps = _stretches(points, frame_count)
         longest = int(gaps.max())
         if longest < min_gap:
             continue
@@ -172,11 +178,11 @@ class VideoSource:
         self.codec: str = ctx.name
         self._store = FrameStore(self.width, self.height, ctx.pix_fmt)
         budget = int(cache_mib * 2**20)
-        # single-threaded decoders for demands, made when needed; each one left where its last
-        # demand took it is a checkpoint a later seek into that GOP can continue from
+        # decoders without frame threads for demands, made when needed; each one left where its
+        # last demand took it is a checkpoint a later seek into that GOP can continue from
         self._seekers: list[Decoder] = []
         decoder_bytes = DECODER_FRAMES * frame_nbytes(self.width, self.height, compact=True)
-        self._max_seekers = int(min(MAX_SEEKERS, max(1, budget // SEEKER_SHARE // decoder_bytes)))
+        self._max_seekers = min(MAX_SEEKERS, max(1, budget // SEEKER_SHARE // decoder_bytes))
         seekers_bytes = min(self._max_seekers * decoder_bytes, budget // SEEKER_SHARE)
         self._cache = FrameCache(
             budget - budget // PREVIEW_SHARE - seekers_bytes,
@@ -204,12 +210,11 @@ class VideoSource:
         multi = (os.cpu_count() or 1) >= 2 and gops > 1 and self.frame_count >= MIN_GOP * gops
         self._n_workers = 2 if multi else 1
         self._helper: Decoder | None = None
-        self._gop_starts = np.searchsorted(self.index.pts, self.index.seek_pts, side="left")
-        gaps = np.diff(np.append(self._gop_starts, self.frame_count))
+        self._gop_starts = self.index.seek_frames
+        gaps = _stretches(self._gop_starts, self.frame_count)
         self._may_park = bool(gaps.max() >= MIN_PARK_GAP)  # (short GOPs: seeks are short)
         self._parked_at: set[int] = set()  # where seekers were parked since the last demand
         self._last_call = time.monotonic()  # of frame(), prefetch() or preview()
-        self._park_in: float | None = None  # seconds until worker 0 may park a decoder
 
     # -- facts -------------------------------------------------------------------------------------
     @property
@@ -284,7 +289,7 @@ class VideoSource:
         stored = self._cache.get(index)
         if stored is not None:
             return self._store.rgb(stored)
-        key_first = self.index.first_frame_of_seek_point(self.index.seek_point_of(index))
+        key_first = self.index.gop_start(index)
         near = self._cache.nearest(index)
         if near is not None and abs(near[0] - index) <= index - key_first:
             return self._store.rgb(near[1])
@@ -445,18 +450,15 @@ class VideoSource:
             # moving backwards, refill only when half the frames behind are used up: each refill
             # decodes from a keyframe, so it must cover many frames to be worth its cost
             if d >= 0 or (p - 1 - j) < (p - lo) // 2:
-                first = self.index.first_frame_of_seek_point(self.index.seek_point_of(j))
+                first = self.index.gop_start(j)
                 return _Task(max(lo, first), j + 1, j)
         task = self._ahead(worker, ahead, hi) if ahead.size else None
         return task or self._park()
 
     def _park(self) -> _Task | None:
         """Worker 0 has nothing to prefetch: park a seeker where later seeks gain the most."""
-        if not self._may_park:
-            return None
-        wait = self._last_call + PARK_AFTER_S - time.monotonic()
-        if wait > 0:  # not while the caller is reading frames (playback, stepping)
-            self._park_in = wait
+        wait = self._until_parking(0)
+        if wait is None or wait > 0:  # not while the caller is reading frames (playback, stepping)
             return None
         seekers = self._seekers
         plan = checkpoint_plan(
@@ -471,6 +473,12 @@ class VideoSource:
             return None
         frame, i = plan
         return _Task(frame, frame + 1, frame, park=True, seeker=None if i is None else seekers[i])
+
+    def _until_parking(self, worker: int) -> float | None:
+        """Seconds until ``worker`` may park a decoder (<= 0: now); None if it never does."""
+        if worker or not self._may_park:
+            return None
+        return self._last_call + PARK_AFTER_S - time.monotonic()
 
     def _ahead(self, worker: int, ahead: np.ndarray, hi: int) -> _Task | None:
         """Decode forward from the first frame of ``ahead`` (missing frames, ascending) that no
@@ -506,7 +514,7 @@ class VideoSource:
         decoders = (self._decoder, *self._seekers) if worker == 0 else (self._helper,)
         made = [dec for dec in decoders if dec is not None]
         if not made:
-            return start - self.index.first_frame_of_seek_point(self.index.seek_point_of(start))
+            return start - self.index.gop_start(start)
         return min(dec.frames_before(start) for dec in made)
 
     def _decoder_for(self, task: _Task, worker: int) -> Decoder:
@@ -523,9 +531,7 @@ class VideoSource:
             return best
         if run.frames_before(task.start) <= CONTINUE_SLACK:  # under way there, or at a keyframe
             return run
-        fresh = task.start - self.index.first_frame_of_seek_point(
-            self.index.seek_point_of(task.start)
-        )
+        fresh = task.start - self.index.gop_start(task.start)
         best = min(seekers, key=lambda dec: dec.frames_before(task.start), default=None)
         gap = fresh if best is None else best.frames_before(task.start)
         if best is not None and (gap == 0 or (task.demand and gap < fresh)):
@@ -557,15 +563,14 @@ class VideoSource:
                         # what it was on its way to may now be nobody's: let the others re-plan
                         self._version += 1
                         self._cond.notify_all()
-                    self._park_in = None
                     task = self._plan(worker)
                     while task is None and not self._closed:
-                        if self._park_in is None:  # (with a decoder to park, still busy)
+                        wait = self._until_parking(worker)
+                        if wait is None or wait <= 0:  # (a decoder to park soon: still busy)
                             self._idle(worker)
                         # (a timeout too: should a wake-up ever be missed, a waiting frame() is
                         # served a moment later rather than never)
-                        self._cond.wait(timeout=min(0.5, self._park_in or 0.5))
-                        self._park_in = None
+                        self._cond.wait(timeout=wait if wait and 0 < wait < 0.5 else 0.5)
                         task = self._plan(worker)
                     if self._closed:
                         return
