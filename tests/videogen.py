@@ -136,3 +136,38 @@ def write_video(
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
     return path
+
+
+def write_luma_video(
+    path: Path, lumas: Sequence[np.ndarray], *, fps: int = 25, gop: int = 12, bframes: int = 2
+) -> Path:
+    """Encode luma planes (uint8, equal even sizes) losslessly: H.264 ``qp=0``, grey chroma.
+
+    Every decoded frame's luma equals the plane given, so changed-pixel counts are known exactly.
+    """
+    height, width = lumas[0].shape
+    chroma = np.full((height // 2) * (width // 2), 128, np.uint8).tobytes()
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.gop_size = gop
+        stream.codec_context.max_b_frames = bframes
+        stream.options = {"qp": "0", "preset": "ultrafast", "bf": str(bframes)}
+        for i, y in enumerate(lumas):
+            frame = av.VideoFrame(width, height, "yuv420p")
+            rows = np.zeros((height, frame.planes[0].line_size), np.uint8)
+            rows[:, :width] = y
+            frame.planes[0].update(rows.tobytes())
+            frame.planes[1].update(_padded(chroma, frame.planes[1], width // 2))
+            frame.planes[2].update(_padded(chroma, frame.planes[2], width // 2))
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def _padded(data: bytes, plane, width: int) -> bytes:
+    rows = np.frombuffer(data, np.uint8).reshape(-1, width)
+    full = np.zeros((rows.shape[0], plane.line_size), np.uint8)
+    full[:, :width] = rows
+    return full.tobytes()

@@ -8,6 +8,9 @@ A session folder holds an optional ``session.toml`` manifest::
     path = "video.mp4"              # relative to the folder; the first video is the primary one
     offset_s = 0.0                  # session time of this video's first frame (started late: > 0)
     view = "dyad"                   # optional: what this camera shows (labels the view)
+    rois = { infant = [10, 40, 300, 400], caregiver = [330, 20, 300, 440] }
+                                    # optional: named regions x, y, w, h in pixels of the upright
+                                    # frame, for motion energy (SCIENCE.md §6); see :func:`save_rois`
 
 (``videos = ["a.mp4", "b.mp4"]`` and ``file``/``offset`` spellings are accepted too.) Without a
 manifest, every video in the folder is used (sorted by name, offset 0; proxies ``*.proxy.mp4``
@@ -24,13 +27,15 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
+from ..motion.energy import Roi, RoiError
 from ..video.proxy import is_proxy
 
-__all__ = ["MANIFEST", "SessionError", "SessionSpec", "VideoRef", "find_session"]
+__all__ = ["MANIFEST", "SessionError", "SessionSpec", "VideoRef", "find_session", "save_rois"]
 
 MANIFEST = "session.toml"
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".m4v", ".webm", ".mts", ".mpg", ".mpeg")
@@ -48,6 +53,7 @@ class VideoRef:
     path: Path
     offset_s: float = 0.0
     view: str = ""  # what the camera shows, e.g. "dyad", "caregiver" (for labels)
+    rois: tuple[Roi, ...] = ()  # named regions for motion energy, in the manifest's order
 
 
 @dataclass(frozen=True)
@@ -140,10 +146,82 @@ def _from_folder(folder: Path) -> SessionSpec:
         if not path.exists():
             raise SessionError(f"{manifest}: videos[{k}]: {rel} not found in {folder}")
         view = str(entry.get("view", entry.get("label", "")))
-        videos.append(VideoRef(path, float(offset), view))
+        rois = _rois(entry.get("rois", {}), f"{manifest}: videos[{k}].rois")
+        videos.append(VideoRef(path, float(offset), view, rois))
     if not videos:
         raise SessionError(f"{manifest}: lists no videos ([[videos]] path = ...)")
     scheme = data.get("scheme")
     if isinstance(scheme, str) and (folder / scheme).exists():
         scheme = str((folder / scheme).resolve())
     return SessionSpec(folder, session, tuple(videos), scheme if isinstance(scheme, str) else None)
+
+
+def _rois(raw, where: str) -> tuple[Roi, ...]:
+    if not isinstance(raw, dict):
+        raise SessionError(f"{where}: write rois = {{ NAME = [x, y, w, h], ... }}")
+    rois = []
+    for name, box in raw.items():
+        if not isinstance(box, list) or len(box) != 4:
+            raise SessionError(f"{where}.{name}: {box!r} is not [x, y, w, h]")
+        try:
+            rois.append(Roi(str(name), *box))
+        except RoiError as exc:
+            raise SessionError(f"{where}.{name}: {exc}") from None
+    return tuple(rois)
+
+
+def save_rois(spec: SessionSpec, video: str | Path, rois: Sequence[Roi]) -> Path:
+    """Store ``rois`` for one video of a session folder in its ``session.toml`` (atomically).
+
+    The rest of the manifest is kept as written, comments included; a folder without a manifest
+    gets one listing its videos as they are found now. An empty ``rois`` removes the entry.
+
+    Raises
+    ------
+    SessionError
+        The session is made of bare video files (no folder to hold a manifest), or the video is
+        not one of the session's.
+    """
+    import tomlkit
+
+    from ..events import atomic_write_text
+
+    if spec.prefix:
+        raise SessionError(
+            f"{spec.folder}: ROIs are stored in a session folder's {MANIFEST}; "
+            "put the video in a folder of its own and open the folder"
+        )
+    target = Path(video).resolve()
+    position = next((k for k, v in enumerate(spec.videos) if v.path == target), None)
+    if position is None:
+        raise SessionError(f"{video}: not a video of session {spec.session} ({spec.folder})")
+    manifest = spec.folder / MANIFEST
+    if manifest.exists():
+        doc = tomlkit.parse(manifest.read_text(encoding="utf-8"))
+    else:
+        doc = tomlkit.document()
+        doc["session"] = spec.session
+        doc["videos"] = tomlkit.aot()
+        for ref in spec.videos:
+            entry = tomlkit.table()
+            entry["path"] = ref.path.relative_to(spec.folder).as_posix()
+            entry["offset_s"] = ref.offset_s
+            doc["videos"].append(entry)
+    key = "videos" if "videos" in doc else "video"
+    videos = doc[key]
+    if isinstance(videos, str | dict):  # a lone video: make it a list of one
+        doc[key] = videos = [videos] if isinstance(videos, str) else tomlkit.aot() + [videos]
+    entry = videos[position]
+    if isinstance(entry, str):  # `videos = ["a.mp4"]`: the entry becomes an inline table
+        entry = tomlkit.inline_table()
+        entry["path"] = videos[position]
+        videos[position] = entry
+    if rois:
+        table = tomlkit.inline_table()
+        for roi in rois:
+            table[roi.name] = [roi.x, roi.y, roi.w, roi.h]
+        entry["rois"] = table
+    elif "rois" in entry:
+        del entry["rois"]
+    atomic_write_text(manifest, tomlkit.dumps(doc))
+    return manifest
