@@ -1,0 +1,155 @@
+"""``synchrony-coder movement-sync``: movement synchrony of motion tables (rMEA's MEAccf)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import EXIT_OK, add_command, emit
+from .metrics import _seconds
+
+CSV = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be ≥ 0")
+    return value
+
+
+def add_ccf_options(p: argparse.ArgumentParser, window: bool = True) -> None:
+    """Lag, window and increment in seconds (rMEA's lagSec, winSec, incSec)."""
+    p.add_argument(
+        "--lag", type=_seconds(allow_zero=True), default=5.0, help="maximum lag L, s (default 5)"
+    )
+    if window:
+        p.add_argument("--window", type=_seconds(), default=60.0, help="window W, s (default 60)")
+    p.add_argument(
+        "--increment", type=_seconds(), default=30.0, help="window step I, s (default 30)"
+    )
+
+
+def register(sub) -> None:
+    p = add_command(
+        sub,
+        "movement-sync",
+        "movement synchrony of motion tables: windowed lagged cross-correlation, pseudosynchrony",
+        [
+            "movement-sync motion.csv -o movement.csv",
+            "movement-sync motion.csv --phases coded/ --table ccf_table.csv -o movement.csv",
+            "movement-sync motion.csv --surrogates 100 --seed 1 -o movement.csv",
+            "movement-sync motion.csv --surrogates 200 --surrogate-kind segments --segment 30",
+            "movement-sync motion.csv --lag 3 --window 30 --increment 15 --no-fisher-z --signed",
+        ],
+        description="Windowed lagged cross-correlation of each session's 'infant' and "
+        "'caregiver' motion (SCIENCE.md §6; rMEA's MEAccf: Kleinbub & Ramseyer, 2020): windows "
+        "of W s every I s, lags −L … L s (positive: the caregiver follows the infant), Pearson r "
+        "with missing values dropped pairwise, Fisher's z clipped at ±10, absolute values. "
+        "Writes one summary row per session (phase 'all') and, with --phases, per Still-Face "
+        "phase (windows wholly inside it): session, phase, n_windows, grand_average, lag_zero, "
+        "infant_leads, caregiver_leads, best_lag_s; with --surrogates also surrogate_mean, "
+        "surrogate_sd, effect_size_d, p_surrogate (pseudosynchrony). --table writes every "
+        "window × lag: session, window, start_s, end_s, lag_s, value.",
+    )
+    p.add_argument(
+        "files", nargs="+", metavar="MOTION", help="motion tables (synchrony-coder motion)"
+    )
+    add_ccf_options(p)
+    p.add_argument("--no-fisher-z", action="store_true", help="report r, not Fisher's z")
+    p.add_argument("--signed", action="store_true", help="keep the sign (default: absolute values)")
+    p.add_argument(
+        "--phases",
+        action="append",
+        default=[],
+        metavar="EVENTS",
+        help="coded events file or folder whose phase tier splits the summary by phase",
+    )
+    p.add_argument("--scheme", default=None, help="scheme of the --phases files (default: default)")
+    p.add_argument(
+        "--surrogates",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="surrogate dyads (or shuffles) per session for pseudosynchrony (default 0: none)",
+    )
+    p.add_argument("--seed", type=int, default=None, help="seed of the surrogate draws")
+    p.add_argument(
+        "--surrogate-kind",
+        choices=("dyads", "segments"),
+        default="dyads",
+        help="dyads: infant of one session with caregiver of another (default); segments: the "
+        "caregiver's series shuffled in segments",
+    )
+    p.add_argument(
+        "--segment",
+        type=_seconds(),
+        default=30.0,
+        help="segment length for --surrogate-kind segments, s (default 30)",
+    )
+    p.add_argument(
+        "--table", default=None, metavar="TABLE", help="write the window × lag table here"
+    )
+    p.add_argument("-o", "--output", default=None, help="write the summary here instead of stdout")
+    p.set_defaults(handler=run_movement)
+
+
+def settings_of(args: argparse.Namespace):
+    from ..movement import CcfSettings
+
+    return CcfSettings(
+        lag_s=args.lag,
+        window_s=60.0 if args.window is None else args.window,
+        increment_s=args.increment,
+        fisher_z=not getattr(args, "no_fisher_z", False),
+        absolute=not getattr(args, "signed", False),
+    )
+
+
+def read_phases(items: list[str], scheme_name: str | None):
+    """The phase intervals of the coded events files (None when no file is given)."""
+    if not items:
+        return None
+    from ..movement import phase_intervals
+    from ..scheme import load_scheme
+    from .metrics import EventsInputError, read_corpus
+
+    scheme = load_scheme(scheme_name)
+    if not scheme.roles.phase:
+        raise EventsInputError(f"scheme {scheme.name!r} has no phase tier to split by")
+    return phase_intervals(read_corpus(items, scheme), scheme.roles.phase)
+
+
+def run_movement(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..motion import read_motion
+    from ..movement import ccf_table, dyads, pseudosynchrony, session_ccf, summarise
+
+    settings = settings_of(args)
+    phases = read_phases(args.phases, args.scheme)
+    pairs = dyads(read_motion(args.files))
+    ccfs = [session_ccf(d, settings) for d in pairs]
+    summary = summarise(ccfs, phases)
+    if args.surrogates:
+        seed = args.seed
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % 2**31)
+            print(f"surrogates drawn with --seed {seed}", file=sys.stderr)
+        summary = pseudosynchrony(
+            pairs,
+            summary,
+            settings,
+            args.surrogates,
+            seed,
+            args.surrogate_kind,
+            args.segment,
+            phases,
+        )
+    if args.table:
+        emit(ccf_table(ccfs).to_csv(**CSV), args.table)
+    emit(summary.to_csv(**CSV), args.output)
+    return EXIT_OK
