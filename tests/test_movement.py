@@ -406,3 +406,26 @@ def test_cli_movement_sync_errors_are_one_line(tmp_path):
     bad.write_text("session,time_s,infant\nd,0,1\n")
     done = run_cli("movement-sync", str(bad))
     assert done.returncode == 1 and "no 'caregiver' column" in done.stderr
+
+
+def test_cli_plot_movement(tmp_path):
+    path = tmp_path / "motion.csv"
+    motion_corpus(2).to_csv(path, index=False)
+    events = tmp_path / "coded.csv"
+    events.write_text(
+        "session,coder,tier,code,onset_s,offset_s\n"
+        "d1,alice,phase,play,2.000,30.000\nd1,alice,phase,still_face,30.000,61.400\n"
+    )
+    png = tmp_path / "movement.png"
+    args = ["plot", str(path), "--kind", "movement", "--window", "10", "--increment", "5"]
+    done = run_cli(*args, "--session", "d1", "--phases", str(events), "--lag", "1", "-o", str(png))
+    assert done.returncode == 0, done.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = tmp_path / "movement.svg"
+    done = run_cli(*args, "--session", "d0", "--signed", "--no-fisher-z", "-o", str(svg))
+    assert done.returncode == 2  # plot has no --signed: a usage error, one line
+    done = run_cli(*args, "--session", "d0", "-o", str(svg))
+    assert done.returncode == 0, done.stderr
+    assert "lag profile" in svg.read_text()
+    done = run_cli(*args, "-o", str(svg))
+    assert done.returncode == 1 and "2 sessions" in done.stderr and "d0, d1" in done.stderr

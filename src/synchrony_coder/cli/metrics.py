@@ -91,17 +91,32 @@ def register(sub) -> None:
         [
             "plot coded/s01_alice.csv -o s01_timeline.png",
             "plot coded/ --session s01 --coder alice --kind phases -o s01_phases.svg",
+            "plot motion.csv --kind movement --session s01 --phases coded/ -o s01_movement.pdf",
         ],
         description="Draw a figure of one session × coder: 'timeline' shows both partners' "
         "engagement as coloured bands, matched time, bids and responses and the phases; 'phases' "
-        "shows per-phase bars of matched fraction, contingency and engagement proportions.",
+        "shows per-phase bars of matched fraction, contingency and engagement proportions. "
+        "'movement' draws one session of motion tables (synchrony-coder motion): both partners' "
+        "motion energy over the window × lag heat map of their cross-correlation (--window, "
+        "--lag, --increment as movement-sync), with the phases of --phases.",
     )
     q.add_argument("files", nargs="+", metavar="EVENTS", help="events CSV files or folders")
     q.add_argument("--session", default=None, help="the session to draw (needed if several)")
     q.add_argument("--coder", default=None, help="the coder to draw (needed if several)")
     q.add_argument("--scheme", default=None, help="scheme file or bundled name (default: default)")
-    q.add_argument("--kind", choices=("timeline", "phases"), default="timeline")
-    q.add_argument("--window", type=_seconds(), default=2.0, help="contingency window (phases)")
+    q.add_argument("--kind", choices=("timeline", "phases", "movement"), default="timeline")
+    q.add_argument(
+        "--window",
+        type=_seconds(),
+        default=None,
+        help="contingency window (phases; default 2) or cross-correlation window (movement; 60)",
+    )
+    from .movement import add_ccf_options
+
+    add_ccf_options(q, window=False)
+    q.add_argument(
+        "--phases", action="append", default=[], metavar="EVENTS", help="phases (movement)"
+    )
     q.add_argument(
         "-o",
         "--output",
@@ -183,6 +198,11 @@ def run_metrics(args: argparse.Namespace) -> int:
 def run_plot(args: argparse.Namespace) -> int:
     from ..scheme import load_scheme
 
+    if args.kind == "movement":
+        from .movement import run_movement_plot
+
+        return run_movement_plot(args)
+
     scheme = load_scheme(args.scheme)
     events = read_corpus(args.files, scheme)
     sel = events
@@ -207,7 +227,7 @@ def run_plot(args: argparse.Namespace) -> int:
     if args.kind == "timeline":
         fig = plots.timeline(sel, scheme)
     else:
-        fig = plots.phase_summary(sel, scheme, window=args.window)
+        fig = plots.phase_summary(sel, scheme, window=args.window or 2.0)
     plots.save(fig, args.output)
     print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK

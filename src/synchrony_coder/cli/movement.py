@@ -153,3 +153,38 @@ def run_movement(args: argparse.Namespace) -> int:
         emit(ccf_table(ccfs).to_csv(**CSV), args.table)
     emit(summary.to_csv(**CSV), args.output)
     return EXIT_OK
+
+
+def run_movement_plot(args: argparse.Namespace) -> int:
+    """``plot --kind movement``: one session of motion tables as a figure."""
+    from ..motion import read_motion
+    from ..movement import dyads, session_ccf
+    from ..movement.plots import movement_figure, save
+    from ..scheme import load_scheme
+    from .metrics import EventsInputError
+
+    motion = read_motion(args.files)
+    sessions = list(dict.fromkeys(motion["session"]))
+    session = (
+        args.session if args.session is not None else sessions[0] if len(sessions) == 1 else None
+    )
+    if session not in sessions:
+        listed = ", ".join(sessions[:8]) + (
+            f", ... ({len(sessions)} in all)" if len(sessions) > 8 else ""
+        )
+        what = f"no session {session!r} in" if session else f"{len(sessions)} sessions in"
+        raise EventsInputError(
+            f"{what} the motion tables (choose one with --session; found: {listed})"
+        )
+    rows = motion[motion["session"] == session]
+    settings = settings_of(args)
+    ccf = session_ccf(dyads(rows)[0], settings)
+    phases = read_phases(args.phases, args.scheme)
+    colours = None
+    if phases is not None:
+        phases = phases[phases["session"] == session]
+        scheme = load_scheme(args.scheme)
+        colours = {c.name: c.color for c in scheme.tier(scheme.roles.phase).codes}
+    save(movement_figure(rows, ccf, settings, phases, colours), args.output)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
