@@ -110,6 +110,23 @@ def test_chunks_from_keyframes_stitch_exactly(video):
     np.testing.assert_array_equal(stitch(odd, ROIS, 10), whole)
 
 
+def test_a_frame_the_decoder_cannot_produce_leaves_two_values_missing(video, monkeypatch):
+    import synchrony_coder.motion.energy as energy
+
+    decoded = energy.luma_planes
+
+    def damaged(*args):
+        for i, plane in decoded(*args):
+            yield i, None if i == 5 else plane
+
+    whole = motion_energy(video, ROIS)[1]
+    monkeypatch.setattr(energy, "luma_planes", damaged)
+    hurt = motion_energy(video, ROIS)[1]
+    assert np.isnan(hurt[[0, 5, 6]]).all()  # frame 5 has no value, nor has frame 6 (its pair)
+    keep = np.setdiff1d(np.arange(FRAMES), [5, 6])
+    np.testing.assert_array_equal(hurt[keep], whole[keep])
+
+
 def test_rois_are_checked(video):
     assert parse_roi("infant = 1,2,3,4") == Roi("infant", 1, 2, 3, 4)
     for bad in ("infant", "infant=1,2,3", "infant=1,2,3,x", "time_s=0,0,1,1", "a=0,0,0,5"):

@@ -173,7 +173,7 @@ def motion_chunk(
     changed = _Changed(rois, threshold)
     values = np.full((stop - start, len(rois)), np.nan)
     first = last = None
-    prev_i, prev = -2, None
+    prev = None  # frames come in order, every one (None where damaged)
     for i, plane in _decoded(path, index, start, stop):
         if plane is None:
             prev = None
@@ -183,13 +183,13 @@ def motion_chunk(
             for roi in rois:
                 roi.check_fits(width, height, str(path))
         now = changed.crops(plane)
-        if prev is not None and prev_i == i - 1:
+        if prev is not None:
             changed.shares(now, prev, values[i - start])
         if i == start:
             first = now
         if i == stop - 1:
             last = now
-        prev_i, prev = i, now
+        prev = now
     return MotionChunk(start, stop, values, _own(first), _own(last))
 
 
