@@ -429,3 +429,56 @@ def test_cli_plot_movement(tmp_path):
     assert "lag profile" in svg.read_text()
     done = run_cli(*args, "-o", str(svg))
     assert done.returncode == 1 and "2 sessions" in done.stderr and "d0, d1" in done.stderr
+
+
+def test_preprocessing_equals_its_definition_and_is_named(tmp_path):
+    from synchrony_coder.movement.preprocess import Preprocessing, moving_average, preprocess
+
+    rng = np.random.default_rng(9)
+    x = rng.gamma(0.4, 0.05, 50)
+    x[[3, 4, 20]] = np.nan
+    for n in (1, 4, 5):
+        loop = [
+            np.nanmean(x[max(0, t - n // 2) : t - n // 2 + n])
+            if np.isfinite(x[max(0, t - n // 2) : t - n // 2 + n]).any()
+            else np.nan
+            for t in range(50)
+        ]  # noqa: E501
+        np.testing.assert_allclose(moving_average(x, n), loop, rtol=1e-12, atol=1e-14)
+    motion = motion_corpus(2)
+    motion.loc[30, "infant"] = 50.0  # an artefact: far above 10 SD
+    steps = Preprocessing(artefact_sd=10, smooth_s=0.5, scale=True)
+    raw = dyads(motion)[0]
+    d = preprocess(raw, steps)
+    cleaned = preprocess(raw, Preprocessing(artefact_sd=10)).infant
+    assert np.isnan(cleaned[30]) and np.isfinite(cleaned[31])
+    assert np.array_equal(np.isnan(cleaned), np.isnan(raw.infant) | (np.arange(len(cleaned)) == 30))
+    assert np.nanmean(d.caregiver) == pytest.approx(0, abs=1e-12)
+    assert np.nanstd(d.caregiver, ddof=1) == pytest.approx(1)
+    expected = moving_average(raw.caregiver, 5)
+    np.testing.assert_allclose(
+        d.caregiver, (expected - np.nanmean(expected)) / np.nanstd(expected, ddof=1)
+    )
+    path = tmp_path / "motion.csv"
+    motion.to_csv(path, index=False)
+    done = run_cli(
+        "movement-sync",
+        str(path),
+        "--lag",
+        "1",
+        "--window",
+        "10",
+        "--increment",
+        "5",
+        "--artefact-sd",
+        "10",
+        "--smooth",
+        "0.5",
+        "--scale",
+    )
+    assert done.returncode == 0, done.stderr
+    summary = pd.read_csv(io.StringIO(done.stdout))
+    assert summary["preprocessing"].unique().tolist() == [steps.describe()]
+    assert summary["grand_average"][0] == pytest.approx(
+        np.nanmean(oracle_ccf(d.infant, d.caregiver, 10, 1.0, 10.0, 5.0)), rel=1e-9
+    )

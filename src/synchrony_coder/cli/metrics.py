@@ -111,9 +111,10 @@ def register(sub) -> None:
         default=None,
         help="contingency window (phases; default 2) or cross-correlation window (movement; 60)",
     )
-    from .movement import add_ccf_options
+    from .movement import add_ccf_options, add_preprocessing_options
 
     add_ccf_options(q, window=False)
+    add_preprocessing_options(q)
     q.add_argument(
         "--phases", action="append", default=[], metavar="EVENTS", help="phases (movement)"
     )

@@ -33,6 +33,27 @@ def add_ccf_options(p: argparse.ArgumentParser, window: bool = True) -> None:
     )
 
 
+def add_preprocessing_options(p: argparse.ArgumentParser) -> None:
+    """SCIENCE.md §6's optional pre-processing (off by default)."""
+    p.add_argument(
+        "--artefact-sd",
+        type=_seconds(),
+        default=None,
+        metavar="K",
+        help="mark samples above K standard deviations of their series as missing (artefacts)",
+    )
+    p.add_argument(
+        "--smooth", type=_seconds(), default=None, metavar="S", help="moving average of S seconds"
+    )
+    p.add_argument("--scale", action="store_true", help="z-scale each series")
+
+
+def preprocessing_of(args: argparse.Namespace):
+    from ..movement.preprocess import Preprocessing
+
+    return Preprocessing(args.artefact_sd, args.smooth, args.scale)
+
+
 def register(sub) -> None:
     p = add_command(
         sub,
@@ -53,12 +74,14 @@ def register(sub) -> None:
         "phase (windows wholly inside it): session, phase, n_windows, grand_average, lag_zero, "
         "infant_leads, caregiver_leads, best_lag_s; with --surrogates also surrogate_mean, "
         "surrogate_sd, effect_size_d, p_surrogate (pseudosynchrony). --table writes every "
-        "window × lag: session, window, start_s, end_s, lag_s, value.",
+        "window × lag: session, window, start_s, end_s, lag_s, value. Pre-processing (off by "
+        "default: --artefact-sd, --smooth, --scale) is named in a 'preprocessing' column.",
     )
     p.add_argument(
         "files", nargs="+", metavar="MOTION", help="motion tables (synchrony-coder motion)"
     )
     add_ccf_options(p)
+    add_preprocessing_options(p)
     p.add_argument("--no-fisher-z", action="store_true", help="report r, not Fisher's z")
     p.add_argument("--signed", action="store_true", help="keep the sign (default: absolute values)")
     p.add_argument(
@@ -128,10 +151,12 @@ def run_movement(args: argparse.Namespace) -> int:
 
     from ..motion import read_motion
     from ..movement import ccf_table, dyads, pseudosynchrony, session_ccf, summarise
+    from ..movement.preprocess import preprocess
 
     settings = settings_of(args)
     phases = read_phases(args.phases, args.scheme)
-    pairs = dyads(read_motion(args.files))
+    steps = preprocessing_of(args)
+    pairs = [preprocess(d, steps) for d in dyads(read_motion(args.files))]
     ccfs = [session_ccf(d, settings) for d in pairs]
     summary = summarise(ccfs, phases)
     if args.surrogates:
@@ -149,6 +174,8 @@ def run_movement(args: argparse.Namespace) -> int:
             args.segment,
             phases,
         )
+    if steps.describe():
+        summary["preprocessing"] = steps.describe()
     if args.table:
         emit(ccf_table(ccfs).to_csv(**CSV), args.table)
     emit(summary.to_csv(**CSV), args.output)
@@ -160,6 +187,7 @@ def run_movement_plot(args: argparse.Namespace) -> int:
     from ..motion import read_motion
     from ..movement import dyads, session_ccf
     from ..movement.plots import movement_figure, save
+    from ..movement.preprocess import preprocess
     from ..scheme import load_scheme
     from .metrics import EventsInputError
 
@@ -176,15 +204,18 @@ def run_movement_plot(args: argparse.Namespace) -> int:
         raise EventsInputError(
             f"{what} the motion tables (choose one with --session; found: {listed})"
         )
-    rows = motion[motion["session"] == session]
+    steps = preprocessing_of(args)
+    dyad = preprocess(dyads(motion[motion["session"] == session])[0], steps)
+    rows = motion[motion["session"] == session].assign(infant=dyad.infant, caregiver=dyad.caregiver)
     settings = settings_of(args)
-    ccf = session_ccf(dyads(rows)[0], settings)
+    ccf = session_ccf(dyad, settings)
     phases = read_phases(args.phases, args.scheme)
     colours = None
     if phases is not None:
         phases = phases[phases["session"] == session]
         scheme = load_scheme(args.scheme)
         colours = {c.name: c.color for c in scheme.tier(scheme.roles.phase).codes}
-    save(movement_figure(rows, ccf, settings, phases, colours), args.output)
+    figure = movement_figure(rows, ccf, settings, phases, colours, steps.describe())
+    save(figure, args.output)
     print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK

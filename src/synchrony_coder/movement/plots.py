@@ -15,6 +15,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..metrics.plots import _STYLE, save
 from .ccf import CcfSettings
+from .preprocess import moving_average
 from .sync import SessionCcf, summary_values
 
 __all__ = ["movement_figure", "save"]
@@ -34,6 +35,7 @@ def movement_figure(
     settings: CcfSettings,
     phases: pd.DataFrame | None = None,
     phase_colours: dict[str, str] | None = None,
+    preprocessing: str = "",
 ) -> Figure:
     """Motion of both partners (top), window × lag heat map (bottom), lag profile (right).
 
@@ -44,6 +46,7 @@ def movement_figure(
     settings : the settings it was computed with (for the labels).
     phases : ``session, phase, onset_s, offset_s`` rows of this session, shaded and named.
     phase_colours : phase name → colour (e.g. the scheme's); grey shades otherwise.
+    preprocessing : what was done to the series first (named in the title).
     """
     values = ccf.values
     t = motion["time_s"].to_numpy(np.float64)
@@ -69,7 +72,7 @@ def movement_figure(
         top = 0.0
         for partner, colour in PARTNER_COLOURS.items():
             series = motion[partner].to_numpy(np.float64)
-            smooth = _moving_average(series, max(1, round(fps)))
+            smooth = moving_average(series, max(1, round(fps)))
             trace.plot(t, series, color=colour, lw=0.5, alpha=0.25)
             trace.plot(t, smooth, color=colour, lw=1.3)
             top = max(top, float(np.nanmax(smooth, initial=0.0)))
@@ -126,7 +129,8 @@ def movement_figure(
         fig.suptitle(
             f"session {ccf.session} · movement synchrony, {settings.describe()} · "
             f"{len(values)} windows · grand average {facts['grand_average']:.3f}, "
-            f"best lag {facts['best_lag_s']:+.2f} s (median)",
+            f"best lag {facts['best_lag_s']:+.2f} s (median)"
+            + (f"\nseries: {preprocessing}" if preprocessing else ""),
             x=0.01,
             ha="left",
             fontsize=10,
@@ -142,16 +146,6 @@ def movement_figure(
             fontsize=8,
         )
     return fig
-
-
-def _moving_average(series: np.ndarray, n: int) -> np.ndarray:
-    """Centred mean of ``n`` samples, over those present (for drawing only)."""
-    present = np.isfinite(series)
-    kernel = np.ones(n)
-    total = np.convolve(np.where(present, series, 0.0), kernel, "same")
-    count = np.convolve(present.astype(float), kernel, "same")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / count, np.nan)
 
 
 def _shade_phases(ax, phases, colours, label: bool, lines_only: bool = False) -> None:
