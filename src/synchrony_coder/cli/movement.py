@@ -7,6 +7,7 @@ import sys
 
 from . import EXIT_OK, add_command, emit
 from .metrics import _seconds
+from .motion import _positive
 
 CSV = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
 
@@ -37,7 +38,7 @@ def add_preprocessing_options(p: argparse.ArgumentParser) -> None:
     """SCIENCE.md §6's optional pre-processing (off by default)."""
     p.add_argument(
         "--artefact-sd",
-        type=_seconds(),
+        type=_positive,
         default=None,
         metavar="K",
         help="mark samples above K standard deviations of their series as missing (artefacts)",

@@ -62,7 +62,11 @@ DEFAULTS = CcfSettings()
 
 
 def window_samples(settings: CcfSettings, fps: float) -> tuple[int, int, int]:
-    """``(w, l, i)``: window, maximum lag and increment in samples (W·f, L·f, I·f rounded)."""
+    """``(w, l, i)``: window, maximum lag and increment in samples (W·f, L·f, I·f rounded).
+
+    At a whole number of samples per second (rMEA's use) these are exact; at 29.97 fps a 60 s
+    window is 1798 samples.
+    """
     w = int(round(settings.window_s * fps))
     lag = int(round(settings.lag_s * fps))
     inc = int(round(settings.increment_s * fps))
@@ -117,7 +121,6 @@ def lagged_ccf(
     gappy = ~whole & ~too_sparse
     if gappy.any():
         r[gappy] = _windows_r(xs[gappy], ys[gappy], w, lag, complete=False)
-    r[too_sparse] = np.nan
     if settings.fisher_z:
         with np.errstate(divide="ignore"):
             r = np.clip(np.arctanh(r), -FISHER_Z_LIMIT, FISHER_Z_LIMIT)
