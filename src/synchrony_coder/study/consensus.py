@@ -227,6 +227,13 @@ def _edited(decision: pd.DataFrame, tier: str, k: int) -> pd.DataFrame:
     return ev
 
 
+def _source(choice: Decision, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """The events a decision takes: A's, B's or the edited ones."""
+    if isinstance(choice, str):
+        return a if choice == "A" else b
+    return choice
+
+
 def _state_tier(a, b, spans: pd.DataFrame, decisions) -> pd.DataFrame:
     """The consensus on one state tier: A outside the regions, each region as decided."""
     r_on = spans["region_onset_s"].to_numpy(float)
@@ -236,8 +243,7 @@ def _state_tier(a, b, spans: pd.DataFrame, decisions) -> pd.DataFrame:
     gaps_hi = np.r_[r_on[order], np.inf]
     pieces = _pieces(a, gaps_lo, gaps_hi)
     for row, lo, hi in zip(spans.itertuples(), r_on, r_off, strict=True):
-        choice = decisions[row.disagreement]
-        source = a if choice == "A" else b if choice == "B" else choice
+        source = _source(decisions[row.disagreement], a, b)
         pieces += _pieces(source, np.array([lo]), np.array([hi]))
     if not pieces:
         return a.iloc[:0]
@@ -250,14 +256,14 @@ def _point_tier(a, b, spans: pd.DataFrame, decisions) -> pd.DataFrame:
     extra = []
     for row in spans.itertuples():
         choice = decisions[row.disagreement]
-        if choice == "A":
+        if isinstance(choice, str) and choice == "A":
             continue
         if row.code_a != NIL:  # the event A coded there goes
             hit = a.index[
                 (a["onset_s"] == row.onset_a) & (a["code"].astype(str) == row.code_a)
             ].difference(list(drop))
             drop.add(hit[0])
-        if choice == "B":
+        if isinstance(choice, str):  # B
             if row.code_b != NIL:
                 hit = b.index[(b["onset_s"] == row.onset_b) & (b["code"].astype(str) == row.code_b)]
                 extra.append(b.loc[hit[:1]])
