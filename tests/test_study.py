@@ -22,6 +22,7 @@ from synchrony_coder.cli import main
 from synchrony_coder.events import read_events
 from synchrony_coder.metrics import session_metrics
 from synchrony_coder.reliability import sample_for_reliability
+from synchrony_coder.session import find_session
 from synchrony_coder.study import STATUS_COLUMNS, load_study
 
 
@@ -62,9 +63,12 @@ def test_init_again_adds_new_sessions_and_keeps_the_draw(tmp_path):
     videos = camera_files(tmp_path / "videos", range(1, 4))
     lab = tmp_path / "lab"
     args = ["study", "init", str(lab), "--videos", str(videos), "--pattern", PATTERN]
-    assert main([*args, "--fraction", "0.5", "--seed", "3", "--link"]) == 0
+    assert (
+        main([*args, "--fraction", "0.5", "--seed", "3", "--link", "--scheme", "contingency"]) == 0
+    )
     first = load_study(lab)
     assert (lab / "d01_1" / "d01_1_face.mp4").is_symlink()
+    assert find_session(lab / "d01_1").scheme == "contingency" == first.scheme  # opened alone too
     camera_files(videos, range(4, 7))
     (videos / "notes.mp4").write_bytes(b"")  # does not match the pattern: skipped, said so
     assert main(args) == 0

@@ -23,12 +23,13 @@ from .folder import (
     STUDY_FILE,
     Study,
     StudyError,
-    _session_of,
     is_session_folder,
     load_study,
     new_seed,
     pattern_regex,
+    session_in_folder,
     session_pattern,
+    toml_value,
     with_sessions,
     write_study,
 )
@@ -105,22 +106,27 @@ def _group_cameras(videos: Path, pattern: str):
     return groups, skipped
 
 
-def _manifest(session: str, cameras: list[tuple[str, str]]) -> str:
-    from .folder import _toml
-
+def _manifest(session: str, cameras: list[tuple[str, str]], scheme: str | None) -> str:
     lines = [
         "# Made by `synchrony-coder study init`; the videos stay where they are.",
-        f"session = {_toml(session)}",
+        f"session = {toml_value(session)}",
     ]
+    if scheme:  # the app opens the folder with the study's scheme, from the study or not
+        lines.append(f"scheme = {toml_value(scheme)}")
     for camera, ref in cameras:
-        lines += ["", "[[videos]]", f"path = {_toml(ref)}", "offset_s = 0.0"]
+        lines += ["", "[[videos]]", f"path = {toml_value(ref)}", "offset_s = 0.0"]
         if camera:
-            lines.append(f"view = {_toml(camera)}")
+            lines.append(f"view = {toml_value(camera)}")
     return "\n".join(lines) + "\n"
 
 
 def _make_session(
-    root: Path, session: str, cameras: list[tuple[str, Path]], link: bool, primary: str | None
+    root: Path,
+    session: str,
+    cameras: list[tuple[str, Path]],
+    link: bool,
+    primary: str | None,
+    scheme: str | None,
 ) -> bool:
     """Write the session folder of camera files; False when it exists already."""
     folder = root / session
@@ -137,8 +143,18 @@ def _make_session(
             refs.append((camera, path.name))
         else:
             refs.append((camera, Path(os.path.relpath(path, folder)).as_posix()))
-    atomic_write_text(folder / MANIFEST, _manifest(session, refs))
+    if scheme and Path(scheme).is_absolute():
+        scheme = Path(os.path.relpath(scheme, folder)).as_posix()
+    atomic_write_text(folder / MANIFEST, _manifest(session, refs, scheme))
     return True
+
+
+def _scheme_ref(root: Path, scheme: str | None) -> str | None:
+    """The study's scheme as a session manifest names it: a bundled name, or a file's path."""
+    if not scheme or scheme == "default":
+        return None
+    path = Path(scheme) if Path(scheme).is_absolute() else root / scheme
+    return str(path.resolve()) if path.exists() else scheme
 
 
 def init_study(
@@ -204,13 +220,13 @@ def init_study(
             raise StudyError(f"--videos {folder}: no such folder")
         groups, skipped = _group_cameras(folder, pattern)
         for session, (attrs, cams) in sorted(groups.items()):
-            if _make_session(root, session, cams, link, primary):
+            if _make_session(root, session, cams, link, primary, _scheme_ref(root, study.scheme)):
                 created.append(session)
             attrs_of[session] = attrs
     elif pattern:
         regex = pattern_regex(session_pattern(pattern))
         for sub in sorted(p for p in root.iterdir() if p.is_dir() and is_session_folder(p)):
-            session = _session_of(sub.resolve()).session
+            session = session_in_folder(sub.resolve()).session
             m = regex.match(session)
             if m is None:
                 skipped.append(
@@ -222,7 +238,7 @@ def init_study(
         names += [n for n, _ in attrs if n not in names]
     study = replace(study, attributes=tuple(names))
     found = [
-        _session_of(p.resolve())
+        session_in_folder(p.resolve())
         for p in sorted(root.iterdir())
         if p.is_dir() and not p.name.startswith(".") and is_session_folder(p)
     ]

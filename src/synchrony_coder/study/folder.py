@@ -120,7 +120,8 @@ class Study:
         return [*self.coders, *sorted(found - set(self.coders))]
 
 
-def _session_of(folder: Path, attributes: tuple[tuple[str, str], ...] = ()) -> StudySession:
+def session_in_folder(folder: Path, attributes: tuple[tuple[str, str], ...] = ()) -> StudySession:
+    """The session a folder holds, readable even when its videos are missing (then said so)."""
     if not folder.is_dir():
         return StudySession(folder, folder.name, attributes, None, "no such folder")
     try:
@@ -196,11 +197,11 @@ def load_study(root: str | Path) -> Study:
         if not isinstance(folder, str):
             raise StudyError(f"{path}: sessions[{k}].folder: needs the session folder's name")
         attrs = tuple((a, str(entry.get(a, ""))) for a in attributes)
-        sessions.append(_session_of((root / folder).resolve(), attrs))
+        sessions.append(session_in_folder((root / folder).resolve(), attrs))
         seen.add((root / folder).resolve())
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if folder.resolve() not in seen and is_session_folder(folder):
-            sessions.append(_session_of(folder.resolve(), tuple((a, "") for a in attributes)))
+            sessions.append(session_in_folder(folder.resolve(), tuple((a, "") for a in attributes)))
     ids: dict[str, Path] = {}
     for s in sessions:
         if s.session in ids:
@@ -224,7 +225,7 @@ def load_study(root: str | Path) -> Study:
     )
 
 
-def _toml(value) -> str:
+def toml_value(value) -> str:
     """A TOML value: JSON's string, number and array syntax is TOML's too."""
     return json.dumps(value, ensure_ascii=False)
 
@@ -237,23 +238,23 @@ def study_text(study: Study) -> str:
     lines = [
         "# A synchrony-coder study: `synchrony-coder study status|export|metrics|report DIR`.",
         "# Plain text: edit it by hand if you like (coders, attributes, sessions).",
-        f"name = {_toml(study.name)}",
-        f"scheme = {_toml(scheme)}",
-        f"coders = {_toml(list(study.coders))}",
-        f"attributes = {_toml(list(study.attributes))}",
+        f"name = {toml_value(study.name)}",
+        f"scheme = {toml_value(scheme)}",
+        f"coders = {toml_value(list(study.coders))}",
+        f"attributes = {toml_value(list(study.attributes))}",
         "",
         "[reliability]",
         f"fraction = {study.fraction:g}",
         f"seed = {study.seed}",
     ]
     if study.sample is not None:
-        lines.append(f"sample = {_toml(sorted(study.sample))}")
+        lines.append(f"sample = {toml_value(sorted(study.sample))}")
     for s in study.sessions:
         folder = (
             s.folder.relative_to(study.root) if s.folder.is_relative_to(study.root) else s.folder
         )
-        lines += ["", "[[sessions]]", f"folder = {_toml(folder.as_posix())}"]
-        lines += [f"{name} = {_toml(value)}" for name, value in s.attributes]
+        lines += ["", "[[sessions]]", f"folder = {toml_value(folder.as_posix())}"]
+        lines += [f"{name} = {toml_value(value)}" for name, value in s.attributes]
     return "\n".join(lines) + "\n"
 
 
