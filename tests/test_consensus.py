@@ -2,7 +2,8 @@
 
 Oracles: the coders' own files (two identical files give that file back, byte for byte); unit
 labels found by scanning every event for the one covering the unit's midpoint (the reliability
-tests' brute force) for what the consensus must hold where A, B or neither was chosen.
+tests' brute force, ``loop_labels``) for what the consensus must hold where A, B or neither was
+chosen.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from synchrony_coder.session import find_session
 from synchrony_coder.simulate import SessionParams, simulate_coder, simulate_session
 from synchrony_coder.study import ConsensusError, apply_decisions, disagreements
 from synchrony_coder.study.consensus import write_consensus
+from test_reliability import loop_labels
 
 SCHEME = load_scheme()
 PARAMS = SessionParams(phases=(("play", 20.0), ("still_face", 20.0), ("reunion", 20.0)))
@@ -28,19 +30,6 @@ PARAMS = SessionParams(phases=(("play", 20.0), ("still_face", 20.0), ("reunion",
 def pair() -> tuple[pd.DataFrame, pd.DataFrame]:
     truth = simulate_session(PARAMS, session="d01", seed=3)
     return simulate_coder(truth, "ann", seed=1), simulate_coder(truth, "ben", seed=2)
-
-
-def brute_labels(events: pd.DataFrame, tier: str, n: int, u: float = 0.1) -> list[str]:
-    rows = events[events["tier"] == tier]
-    out = []
-    for k in range(n):
-        mid = (k + 0.5) * u
-        label = "<none>"
-        for code, on, off in zip(rows["code"], rows["onset_s"], rows["offset_s"], strict=True):
-            if on <= mid < off:
-                label = code
-        out.append(label)
-    return out
 
 
 def test_consensus_of_two_identical_files_is_that_file(tmp_path, pair):
@@ -104,7 +93,7 @@ def test_mixed_decisions_hold_the_chosen_coding_unit_by_unit(pair):
             a.loc[a["tier"] == tier, "offset_s"].max(), b.loc[b["tier"] == tier, "offset_s"].max()
         )
         n = math.ceil(round(end / 0.1, 9))
-        la, lb, lc = (brute_labels(x, tier, n) for x in (a, b, c))
+        la, lb, lc = (loop_labels(x, tier, x["coder"].iloc[0], n, 0.1) for x in (a, b, c))
         chosen = ["A"] * n
         for row in d[d["tier"] == tier].itertuples():
             for k in range(round(row.onset_s / 0.1), round(row.offset_s / 0.1)):

@@ -47,6 +47,12 @@ def _analysis_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repair-within", type=_seconds(), default=2.0, help="quick-repair bound R (s)")
 
 
+def _analysis(args: argparse.Namespace) -> dict:
+    """The options of :func:`_analysis_options` as keyword arguments."""
+    keys = ("coder", "done_only", "window", "repair_within")
+    return {k: getattr(args, k) for k in keys}
+
+
 def register(sub) -> None:
     p = add_command(
         sub,
@@ -232,14 +238,7 @@ def run_metrics(args: argparse.Namespace) -> int:
     from ..study.export import study_metrics
     from ..study.folder import load_study
 
-    table = study_metrics(
-        load_study(args.folder),
-        args.coder,
-        done_only=args.done_only,
-        window=args.window,
-        repair_within=args.repair_within,
-    )
-    _write(table, args.output)
+    _write(study_metrics(load_study(args.folder), **_analysis(args)), args.output)
     return EXIT_OK
 
 
@@ -250,12 +249,9 @@ def run_report(args: argparse.Namespace) -> int:
     tables = write_study_report(
         load_study(args.folder),
         args.output,
-        coder=args.coder,
-        done_only=args.done_only,
-        window=args.window,
-        repair_within=args.repair_within,
         unit=args.unit,
         tolerance=args.tolerance,
+        **_analysis(args),
     )
     if args.stats:
         _write(tables.effects, args.stats)
