@@ -32,7 +32,7 @@ __all__ = ["ReportTables", "double_coded", "session_problems", "write_study_repo
 
 GRID_CSS = (
     "body{max-width:1320px} table.grid{font-size:.84em} table.grid td{white-space:nowrap}"
-    "table.grid th{vertical-align:bottom}"
+    "table.grid th{vertical-align:bottom} div.wide{overflow-x:auto}"
 )
 STAT_COLS = ["percent_agreement", "kappa", "kappa_max", "krippendorff_alpha",
              "event_agreement", "event_kappa"]  # fmt: skip
@@ -134,8 +134,13 @@ def _p(p: float) -> str:
     return "< .001" if p < 0.001 else f"{p:.3f}".lstrip("0")
 
 
-def _num(v: float, digits: int = 3) -> str:
-    return "–" if not np.isfinite(v) else f"{v:.{digits}f}"
+def _num(v: float, digits: int | None = None) -> str:
+    """A number as tables print it: ``digits`` decimals, or 3 significant-ish (12.35, 120.4)."""
+    if not np.isfinite(v):
+        return "–"
+    if digits is None:
+        digits = 1 if abs(v) >= 100 else 2 if abs(v) >= 10 else 3
+    return f"{round(v, digits) + 0.0:.{digits}f}"  # + 0.0: no "-0.000"
 
 
 def _stars(p: float) -> str:
@@ -158,7 +163,7 @@ def _grid(
             cls = "l" if k == 0 else grade(graded[k][i]) if graded and k in graded else ""
             tds.append(f'<td class="{cls}">{html.escape(c)}</td>')
         body.append("<tr>" + "".join(tds) + "</tr>")
-    return f"<table class='grid'><tr>{heads}</tr>{''.join(body)}</table>"
+    return f"<div class='wide'><table class='grid'><tr>{heads}</tr>{''.join(body)}</table></div>"
 
 
 def _label(phase: str) -> str:
@@ -230,6 +235,7 @@ def _icc_table(icc: pd.DataFrame) -> str:
 def _metric_grid(metrics, summaries, effects, phases, scheme: Scheme):
     """Small multiples: each session's line (grey), the mean ± 95% CI (black), contrast stars."""
     import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
 
     from ..metrics.plots import STYLE
@@ -247,7 +253,8 @@ def _metric_grid(metrics, summaries, effects, phases, scheme: Scheme):
         axes = np.atleast_1d(fig.subplots(nrow, ncol)).ravel()
         for ax, metric in zip(axes, cols, strict=False):
             wide = tables[metric]
-            ax.plot(x, wide.to_numpy(float).T, color="#b9b9b9", lw=0.7, alpha=0.8, zorder=1)
+            lines = [np.column_stack([x, y]) for y in wide.to_numpy(float)]
+            ax.add_collection(LineCollection(lines, colors="#b9b9b9", lw=0.7, alpha=0.8, zorder=1))
             s = summaries[summaries["metric"] == metric].set_index("phase").reindex(phases)
             mean = s["mean"].to_numpy(float)
             err = np.vstack([mean - s["ci_lo"], s["ci_hi"] - mean])
