@@ -219,6 +219,43 @@ def test_elan_edge_cases_are_reported(tmp_path):
     assert any("no aligned slot" in line for line in report.lines())
 
 
+def test_elan_empty_annotations_are_counted_and_said_even_when_quiet(tmp_path, capsys):
+    """ELAN keeps annotations with no value (an emptied cell, a referring tier left blank); each
+    one skipped is counted, out of the tier's annotations, with the reason, also with --quiet."""
+    from synchrony_coder.cli import main
+
+    cells = "".join(
+        f'<ANNOTATION><ALIGNABLE_ANNOTATION ANNOTATION_ID="a{i}" TIME_SLOT_REF1="t{i}" '
+        f'TIME_SLOT_REF2="t{i + 1}"><ANNOTATION_VALUE>{v}</ANNOTATION_VALUE>'
+        "</ALIGNABLE_ANNOTATION></ANNOTATION>"
+        for i, v in enumerate(["smile", "", "  ", "gaze"], 1)
+    )
+    refs = "".join(
+        f'<ANNOTATION><REF_ANNOTATION ANNOTATION_ID="r{i}" ANNOTATION_REF="a{i}">'
+        f"<ANNOTATION_VALUE>{v}</ANNOTATION_VALUE></REF_ANNOTATION></ANNOTATION>"
+        for i, v in ((1, ""), (4, "clear"))
+    )
+    slots = "".join(
+        f'<TIME_SLOT TIME_SLOT_ID="t{i}" TIME_VALUE="{i * 1000}"/>' for i in range(1, 6)
+    )
+    eaf = tmp_path / "empty.eaf"
+    eaf.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><ANNOTATION_DOCUMENT FORMAT="3.0" VERSION="3.0">'
+        '<HEADER MEDIA_FILE="" TIME_UNITS="milliseconds"/>'
+        f"<TIME_ORDER>{slots}</TIME_ORDER>"
+        f'<TIER TIER_ID="face" LINGUISTIC_TYPE_REF="lt">{cells}</TIER>'
+        f'<TIER TIER_ID="note" LINGUISTIC_TYPE_REF="ref" PARENT_REF="face">{refs}</TIER>'
+        "</ANNOTATION_DOCUMENT>",
+        encoding="utf-8",
+    )
+    assert main(["convert", str(eaf), str(tmp_path / "out.csv"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped [face]: 2 of 4 annotation(s) on this tier have an empty value" in err
+    assert "skipped [note]: 1 of 2 referring annotation(s) on this tier have an empty value" in err
+    assert "an event needs a code" in err
+    assert len(read_events(tmp_path / "out.csv")) == 3
+
+
 def test_elan_rejects_what_is_not_elan(tmp_path):
     bad = tmp_path / "bad.eaf"
     bad.write_text("<html></html>")

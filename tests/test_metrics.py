@@ -431,7 +431,8 @@ def test_text_as_distinct_string_objects_gives_the_same_table(simulated):
     text = ("session", "coder", "tier", "code")
     fresh = ev.copy()
     for c in text:
-        fresh[c] = np.array([v.encode().decode() for v in ev[c]], dtype=object)
+        copies = np.array([v.encode().decode() for v in ev[c]], dtype=object)
+        fresh[c] = pd.Series(copies, index=ev.index, dtype=object)  # not pandas' inferred str
     assert len({id(v) for v in fresh["code"]}) > fresh["code"].nunique()  # copies, not shared
     expected = session_metrics(ev, by_phase=True)
     for table in (fresh, fresh.astype({c: str for c in text})):

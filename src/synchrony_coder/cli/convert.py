@@ -58,7 +58,7 @@ def register(sub) -> None:
         "-q",
         "--quiet",
         action="store_true",
-        help="print only problems and unmapped codes, not the other notes",
+        help="print only what did not make it across (skipped, lost, unmapped) and problems",
     )
     p.set_defaults(handler=run)
 
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     where = args.output if written.format == "events" else f"{args.output} (converted table)"
     problems = check_table(events, scheme, name=where) if scheme is not None else []
     for line in report.lines() + written.lines():
-        if not args.quiet or ": unmapped" in line:
+        if not args.quiet or any(f": {k}" in line for k in ("skipped", "lost", "unmapped")):
             print(f"{PROG} convert: {line}", file=sys.stderr)
     for problem in problems:
         print(f"{PROG} convert: problem: {problem}", file=sys.stderr)

@@ -27,6 +27,7 @@ class Spec:
 
 SPECS = (
     Spec("open", "&Open session…", ("Ctrl+O",), "File"),
+    Spec("open_study", "Open stud&y…", ("Ctrl+Shift+O",), "File"),
     Spec("compare", "&Compare with another coder…", ("Ctrl+K",), "File"),
     Spec("save", "&Save", ("Ctrl+S",), "File"),
     Spec("export", "&Export CSV…", ("Ctrl+E",), "File"),

@@ -8,11 +8,21 @@ from pathlib import Path
 from PyQt6.QtWidgets import QApplication
 
 from .main_window import MainWindow
+from .startup import check_display, guard_fatal, release
 from .theme import apply_theme
 
 
 def make_app() -> QApplication:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    """The application (made once); a machine that cannot show it gets one plain line
+    naming what is missing instead of Qt's abort (:mod:`.startup`)."""
+    app = QApplication.instance()
+    if app is None:
+        check_display()
+        token = guard_fatal()
+        try:
+            app = QApplication(sys.argv[:1])
+        finally:
+            release(token)
     app.setApplicationName("synchrony-coder")
     app.setOrganizationName("synchrony-coder")
     apply_theme(app)

@@ -36,6 +36,7 @@ from .events_table import EventsTable
 from .help_overlay import HelpOverlay
 from .metrics_panel import MetricsPanel
 from .player import PlaybackClock, PlayerWidget
+from .study_window import choose_study
 from .timecode import parse_position
 from .timeline import Timeline
 from .workers import ProxyMaker, VideoOpener
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
 
         return {
             "open": self.choose_session,
+            "open_study": lambda: choose_study(self),
             "compare": doc_only(self.choose_comparison),
             "save": doc_only(self.save),
             "export": doc_only(self.export),
@@ -130,7 +132,7 @@ class MainWindow(QMainWindow):
     def _update_enabled(self) -> None:
         has = self.document is not None
         for spec in SPECS:
-            if spec.name not in ("open", "quit", "help"):
+            if spec.name not in ("open", "open_study", "quit", "help"):
                 self.actions[spec.name].setEnabled(has)
 
     # -- opening ------------------------------------------------------------------------------

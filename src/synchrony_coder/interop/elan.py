@@ -208,9 +208,10 @@ def _aligned_rows(
             where,
         )
     for mask, why in (
-        (placed & empty, "annotation(s) with an empty value (no code)"),
+        (placed & empty, f"of {len(anns)} annotation(s) on this tier have an empty value: "
+                         "an event needs a code, so they were not imported"),
         (placed & ~empty & backwards, "annotation(s) ending before they start"),
-    ):
+    ):  # fmt: skip
         if mask.any():
             report.note("skipped", why, int(mask.sum()), where)
     keep = placed & ~empty & ~backwards
@@ -258,8 +259,17 @@ def _referring_rows(
         )
     for tier, n in orphans.items():
         report.note("skipped", "referring annotation(s) whose parent has no usable times", n, tier)
+    total: dict[str, int] = {}
+    for ref in refs:
+        total[ref[5]] = total.get(ref[5], 0) + 1
     for tier, n in empty.items():
-        report.note("skipped", "referring annotation(s) with an empty value (no code)", n, tier)
+        report.note(
+            "skipped",
+            f"of {total[tier]} referring annotation(s) on this tier have an empty value: an event "
+            "needs a code, so they were not imported",
+            n,
+            tier,
+        )
     return rows
 
 

@@ -213,6 +213,18 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes[ids], uniques
 
 
+def _arrow_text_as_categories(events: pd.DataFrame) -> pd.DataFrame:
+    """Text columns held by pyarrow (pandas ≥ 3's strings when pyarrow is installed) as
+    categories: Arrow encodes them at once, where their values as Python objects would be new
+    objects on every row (no identity to group by: ~1.5–4× slower metrics, measured)."""
+    arrow = [
+        c
+        for c in ("session", "coder", "tier", "code")
+        if isinstance(events[c].dtype, pd.StringDtype) and events[c].dtype.storage == "pyarrow"
+    ]
+    return events.astype({c: "category" for c in arrow}) if arrow else events
+
+
 def _values(column: pd.Series) -> np.ndarray:
     """The column as an array in which equal entries mean equal values (a categorical's codes)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
@@ -248,9 +260,11 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
     without state events (a bids-and-responses scheme) ends 1 ms after its last event, so that its
     last event lies inside ``[0, T)``.
     """
+    groups_of = events[["session", "coder"]]
+    events = _arrow_text_as_categories(events)
     g, first = _factorize_rows(_values(events["session"]), _values(events["coder"]))
     n_groups = len(first)
-    groups = events[["session", "coder"]].iloc[first].reset_index(drop=True)
+    groups = groups_of.iloc[first].reset_index(drop=True)
 
     onset = _ms(events["onset_s"].to_numpy(dtype=float))
     offset_raw = events["offset_s"].to_numpy(dtype=float)

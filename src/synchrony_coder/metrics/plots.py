@@ -6,8 +6,7 @@ wanted. Colours come from the scheme, so a figure matches the coding app.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import matplotlib
@@ -22,14 +21,15 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import AutoMinorLocator, MaxNLocator  # noqa: E402
 
+from ..events import atomic_write_bytes  # noqa: E402
 from ..scheme import Scheme  # noqa: E402
 from .synchrony import matched_spans  # noqa: E402
 from .table import session_metrics  # noqa: E402
 
-__all__ = ["phase_summary", "save", "timeline"]
+__all__ = ["engagement_bars", "phase_summary", "save", "timeline"]
 
 _MATCHED = "#3b3b3b"
-_STYLE = {
+STYLE = {
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.spines.top": False,
@@ -93,7 +93,7 @@ def timeline(events: pd.DataFrame, scheme: Scheme) -> Figure:
     if r.response:
         lanes.append(("responses", "point", r.response))
     n = len(lanes)
-    with plt.rc_context(_STYLE):
+    with plt.rc_context(STYLE):
         n_keys = int(bool(r.infant_engagement or r.caregiver_engagement)) + int(
             bool(r.bid or r.response)
         )
@@ -236,7 +236,7 @@ def phase_summary(events: pd.DataFrame, scheme: Scheme, *, window: float = 2.0) 
     if partners:
         panels.append("engagement")
     widths = {"matched": 1.0, "contingency": 1.0, "engagement": 1.7}
-    with plt.rc_context(_STYLE | {"axes.spines.left": True}):
+    with plt.rc_context(STYLE | {"axes.spines.left": True}):
         fig = Figure(figsize=(3.4 + 2.6 * len(panels), 3.6), layout="constrained")
         axes = np.atleast_1d(fig.subplots(1, len(panels), width_ratios=[widths[p] for p in panels]))
         for ax, panel in zip(axes, panels, strict=True):
@@ -258,7 +258,7 @@ def phase_summary(events: pd.DataFrame, scheme: Scheme, *, window: float = 2.0) 
                     fontsize=7.5,
                 )
             else:
-                _engagement_bars(ax, table, scheme, partners, x, labels)
+                engagement_bars(ax, table, scheme, partners, x, labels)
             if panel != "engagement":
                 ax.set_xticks(x, labels)
                 ax.tick_params(axis="x", pad=12 if partners else 4)  # level with the I/C labels
@@ -271,7 +271,7 @@ def phase_summary(events: pd.DataFrame, scheme: Scheme, *, window: float = 2.0) 
     return fig
 
 
-def _engagement_bars(ax, table, scheme: Scheme, partners, x, labels) -> None:
+def engagement_bars(ax, table, scheme: Scheme, partners, x, labels) -> None:
     """Stacked shares of each partner's coded time, one bar per partner and phase."""
     handles: dict[str, Patch] = {}
     width = 0.38 if len(partners) > 1 else 0.6
@@ -311,12 +311,6 @@ def _engagement_bars(ax, table, scheme: Scheme, partners, x, labels) -> None:
 def save(fig: Figure, path: str | Path) -> None:
     """Write the figure, format from the suffix (.png at 200 dpi, .svg, .pdf), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=path.suffix.lstrip(".").lower(), dpi=200)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix.lstrip(".").lower(), dpi=200)
+    atomic_write_bytes(path, buf.getvalue())

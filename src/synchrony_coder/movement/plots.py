@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from ..metrics.plots import _STYLE, save
+from ..metrics.plots import STYLE, save
 from .ccf import CcfSettings
 from .preprocess import moving_average
 from .sync import SessionCcf, summary_values
@@ -56,7 +56,7 @@ def movement_figure(
     lag_step = ccf.lags_s[1] - ccf.lags_s[0] if len(ccf.lags_s) > 1 else 1.0
     y_edges = np.concatenate([ccf.lags_s - lag_step / 2, ccf.lags_s[-1:] + lag_step / 2])
     facts = summary_values(values, ccf.lags_s)
-    with_style = _STYLE | {"axes.spines.left": True}
+    with_style = STYLE | {"axes.spines.left": True}
     import matplotlib.pyplot as plt
 
     with plt.rc_context(with_style):

@@ -6,15 +6,14 @@ archived with a paper's data. Tiers and codes with the worst agreement come firs
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..events import atomic_write_text
+from ..report_html import CSS, figure_img, html_table
 from ..scheme import Scheme, load_scheme
 from .table import (
     coverage,
@@ -32,50 +31,6 @@ THRESHOLDS = (
     "Bakeman, Quera &amp; Gnisci (2009) recommend reporting a time-based and an event-based "
     "kappa side by side. ICC: Shrout &amp; Fleiss (1979); Bland &amp; Altman (1986)."
 )
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;
-color:#222;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:.2em} h2{margin-top:1.8em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
-th,td{padding:3px 9px;border-bottom:1px solid #eee;text-align:right}
-th{background:#f4f4f4} td.l,th.l{text-align:left}
-.bad{background:#fde2e1} .ok{background:#fff6d6} .good{background:#e3f5e1}
-.note{color:#555;font-size:.92em} img{max-width:100%}
-"""
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
-
-
-def _grade(value: float) -> str:
-    if not np.isfinite(value):
-        return ""
-    return "good" if value >= 0.8 else "ok" if value >= 0.6 else "bad"
-
-
-def _table(df: pd.DataFrame, graded: tuple[str, ...] = ()) -> str:
-    head = "".join(
-        f'<th class="{"l" if df[c].dtype == object else ""}">{html.escape(str(c))}</th>'
-        for c in df.columns
-    )
-    body = []
-    for row in df.itertuples(index=False):
-        cells = []
-        for col, v in zip(df.columns, row, strict=True):
-            if isinstance(v, float | np.floating):
-                text = "–" if np.isnan(v) else f"{v:.3f}"
-                cls = _grade(float(v)) if col in graded else ""
-            else:
-                text, cls = html.escape(str(v)), "l"
-            cells.append(f'<td class="{cls}">{text}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
 def _heatmap(table: pd.DataFrame, title: str):
@@ -193,14 +148,14 @@ def write_report(
         "<p class='note'>Means over sessions (and over coder pairs). Time-unit statistics for "
         "state tiers; event statistics align onsets (point tiers, and state onsets as a second "
         "view).</p>",
-        _table(per_tier, graded),
+        html_table(per_tier, graded),
     ]
     tables = pooled_confusion(events, scheme, unit=unit)
     if tables:
         parts += ["<h2>Codes, worst agreement first</h2>",
                   "<p class='note'>Specific agreement 2·n<sub>kk</sub>/(n<sub>k·</sub>+"
                   "n<sub>·k</sub>) over all sessions' time units.</p>",
-                  _table(_specific_agreement(tables))]  # fmt: skip
+                  html_table(_specific_agreement(tables))]  # fmt: skip
         parts.append("<h2>Confusion matrices (time units, all sessions)</h2>")
         order = {t: i for i, t in enumerate(per_tier["tier"])}
         for key in sorted(tables, key=lambda k: order.get(k[0], 1e9)):
@@ -208,10 +163,10 @@ def write_report(
             t = tables[key].rename_axis(index=f"{a}", columns=f"{b}")
             keep = (t.sum(axis=0) + t.sum(axis=1)) > 0
             t = t.loc[keep, keep]
-            parts.append(_png(_heatmap(t, f"{tier}: {a} (rows) × {b} (columns)")))
+            parts.append(figure_img(_heatmap(t, f"{tier}: {a} (rows) × {b} (columns)")))
     incomplete = cov[cov["missing"] != ""]
     if len(incomplete):
-        parts += ["<h2>Sessions not coded by every coder</h2>", _table(incomplete)]
+        parts += ["<h2>Sessions not coded by every coder</h2>", html_table(incomplete)]
     if metrics is not None and len(metrics):
         from .icc import metric_agreement
 
@@ -219,10 +174,10 @@ def write_report(
         parts += ["<h2>Session metrics across coders</h2>",
                   "<p class='note'>ICC(2,1) absolute agreement and ICC(3,1) consistency over "
                   "sessions; Bland–Altman bias and 95% limits for the first two coders.</p>",
-                  _table(agree, ("icc2_1", "icc3_1"))]  # fmt: skip
-    parts += ["<h2>Per session</h2>", _table(table, graded)]
+                  html_table(agree, ("icc2_1", "icc3_1"))]  # fmt: skip
+    parts += ["<h2>Per session</h2>", html_table(table, graded)]
     if len(pairs) and len(coders) > 2:
-        parts += ["<h2>Coder pairs</h2>", _table(pairs, ("kappa", "event_kappa"))]
+        parts += ["<h2>Coder pairs</h2>", html_table(pairs, ("kappa", "event_kappa"))]
     parts.append("<h2>Timelines</h2>")
     shown = 0
     for session, part in events.groupby(events["session"].astype(str), sort=True):
@@ -234,7 +189,7 @@ def write_report(
             break
         pair = part[part["coder"].astype(str).isin(who[:2])]
         spans = disagreement_spans(pair, scheme, unit=unit, tolerance=tolerance)
-        parts.append(_png(_timeline(pair, scheme, session, spans)))
+        parts.append(figure_img(_timeline(pair, scheme, session, spans)))
         shown += 1
     parts.append("</body></html>\n")
     out = Path(path)

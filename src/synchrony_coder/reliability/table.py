@@ -30,7 +30,7 @@ PAIR_COLUMNS = [
     "session", "tier", "kind", "coder_a", "coder_b", "n_units", "n_events",
     "percent_agreement", "kappa", "kappa_max", "event_agreement", "event_kappa",
 ]  # fmt: skip
-SPAN_COLUMNS = ["tier", "onset_s", "offset_s", "kind", "code_a", "code_b"]
+SPAN_COLUMNS = ["tier", "onset_s", "offset_s", "kind", "code_a", "code_b", "onset_a", "onset_b"]
 NAN = float("nan")
 
 
@@ -308,10 +308,11 @@ def disagreement_spans(
 
     Returns
     -------
-    DataFrame ``tier, onset_s, offset_s, kind, code_a, code_b``: for state tiers, maximal runs of
-    time units whose midpoint labels differ (``offset_s`` the run's end); for point tiers, events
-    the alignment leaves unpaired or pairs with another code (``offset_s`` NaN, ``onset_s`` the
-    event's onset, A's when both have one; ``<nil>`` for the missing side).
+    DataFrame ``tier, onset_s, offset_s, kind, code_a, code_b, onset_a, onset_b``: for state
+    tiers, maximal runs of time units whose midpoint labels differ (``offset_s`` the run's end);
+    for point tiers, events the alignment leaves unpaired or pairs with another code (``offset_s``
+    NaN, ``onset_s`` the event's onset, A's when both have one; ``<nil>`` for the missing side;
+    ``onset_a``, ``onset_b`` each side's event onset, NaN for ``<nil>`` and for state tiers).
     """
     coders = list(coders) if coders else _coders_in_order(events)
     if len(coders) != 2 or events["session"].astype(str).nunique() > 1:
@@ -325,12 +326,16 @@ def disagreement_spans(
             for start, stop in _runs(la != lb, keys):
                 rows.append(
                     (td.tier, round(start * unit, 6), round(stop * unit, 6), "state",
-                     td.names[la[start]], td.names[lb[start]])
+                     td.names[la[start]], td.names[lb[start]], NAN, NAN)
                 )  # fmt: skip
         else:
             ia, ib, ca, cb = _align(td, a, b, tolerance)
             for col in np.flatnonzero(ca != cb):
-                on = td.onsets[a][ia[col]] if ia[col] >= 0 else td.onsets[b][ib[col]]
-                rows.append((td.tier, float(on), NAN, "point", _name(td, ca[col]),
-                             _name(td, cb[col])))  # fmt: skip
-    return pd.DataFrame(rows, columns=SPAN_COLUMNS).astype({"onset_s": float, "offset_s": float})
+                on_a = float(td.onsets[a][ia[col]]) if ia[col] >= 0 else NAN
+                on_b = float(td.onsets[b][ib[col]]) if ib[col] >= 0 else NAN
+                on = on_a if ia[col] >= 0 else on_b
+                rows.append((td.tier, on, NAN, "point", _name(td, ca[col]), _name(td, cb[col]),
+                             on_a, on_b))  # fmt: skip
+    return pd.DataFrame(rows, columns=SPAN_COLUMNS).astype(
+        {c: float for c in ("onset_s", "offset_s", "onset_a", "onset_b")}
+    )

@@ -85,8 +85,11 @@ class SessionSpec:
         return sorted(n for n in names if _CODER.match(n))
 
 
-def find_session(paths: str | Path | list[str | Path]) -> SessionSpec:
+def find_session(paths: str | Path | list[str | Path], *, missing_ok: bool = False) -> SessionSpec:
     """The session of a folder (with or without ``session.toml``) or of bare video files.
+
+    With ``missing_ok`` a session folder opens even when its videos are missing (or it has none),
+    as a study's status and analyses need only its coder files: the manifest's paths are kept.
 
     Raises
     ------
@@ -100,7 +103,7 @@ def find_session(paths: str | Path | list[str | Path]) -> SessionSpec:
         if not p.exists():
             raise SessionError(f"{p}: no such file or folder")
     if len(items) == 1 and items[0].is_dir():
-        return _from_folder(items[0].resolve())
+        return _from_folder(items[0].resolve(), missing_ok)
     bad = [p for p in items if p.is_dir() or p.suffix.lower() not in VIDEO_SUFFIXES]
     if bad:
         raise SessionError(
@@ -116,13 +119,13 @@ def find_session(paths: str | Path | list[str | Path]) -> SessionSpec:
     )
 
 
-def _from_folder(folder: Path) -> SessionSpec:
+def _from_folder(folder: Path, missing_ok: bool = False) -> SessionSpec:
     manifest = folder / MANIFEST
     if not manifest.exists():
         videos = sorted(
             p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and not is_proxy(p)
         )
-        if not videos:
+        if not videos and not missing_ok:
             raise SessionError(f"{folder}: no {MANIFEST} and no video file in this folder")
         return SessionSpec(folder, folder.name, tuple(VideoRef(p) for p in videos))
     try:
@@ -143,12 +146,12 @@ def _from_folder(folder: Path) -> SessionSpec:
         if not isinstance(offset, int | float):
             raise SessionError(f"{manifest}: videos[{k}].offset_s: {offset!r} is not a number")
         path = (folder / rel).resolve()
-        if not path.exists():
+        if not path.exists() and not missing_ok:
             raise SessionError(f"{manifest}: videos[{k}]: {rel} not found in {folder}")
         view = str(entry.get("view", entry.get("label", "")))
         rois = _rois(entry.get("rois", {}), f"{manifest}: videos[{k}].rois")
         videos.append(VideoRef(path, float(offset), view, rois))
-    if not videos:
+    if not videos and not missing_ok:
         raise SessionError(f"{manifest}: lists no videos ([[videos]] path = ...)")
     scheme = data.get("scheme")
     if isinstance(scheme, str) and (folder / scheme).exists():

@@ -1,0 +1,262 @@
+"""The study: init from camera files, status, export, metrics and the report (no display).
+
+Oracles: the files themselves (rows counted with the ``csv`` module, done marks, videos on disk),
+``reliability.sample_for_reliability`` for the draw, ``session_metrics`` on the files each session
+should contribute, and pingouin / scipy called here on the exported metrics table.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+
+from studygen import CODERS, IN_PROGRESS, NOT_CODED, PATTERN, camera_files, make_study
+from synchrony_coder.cli import main
+from synchrony_coder.events import read_events
+from synchrony_coder.metrics import session_metrics
+from synchrony_coder.reliability import sample_for_reliability
+from synchrony_coder.session import find_session
+from synchrony_coder.study import STATUS_COLUMNS, load_study
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> Path:
+    return make_study(tmp_path_factory.mktemp("study"))
+
+
+def _rows(path: Path) -> int:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return sum(1 for _ in csv.reader(fh)) - 1
+
+
+def _cli(capsys, *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# -- init --------------------------------------------------------------------------------------
+def test_init_groups_camera_files_into_sessions_without_copying(lab):
+    study = load_study(lab)
+    ids = [s.session for s in study.sessions]
+    assert ids == [f"d{d:02d}_{v}" for d in range(1, 6) for v in (1, 2)]
+    assert study.attributes == ("dyad", "visit") and study.coders == CODERS
+    for s in study.sessions:
+        dyad, visit = s.session.split("_")
+        assert dict(s.attributes) == {"dyad": dyad, "visit": visit}
+        assert [v.view for v in s.spec.videos] == ["face", "room"]
+        for v in s.spec.videos:  # referred to where they are: the camera folder
+            assert v.path == (lab.parent / "videos" / f"{s.session}_{v.view}.mp4").resolve()
+        assert not list(s.folder.glob("*.mp4"))
+    assert study.reliability_sample() == sample_for_reliability(ids, 0.3, seed=7)
+    assert len(study.reliability_sample()) == 3
+
+
+def test_init_again_adds_new_sessions_and_keeps_the_draw(tmp_path):
+    videos = camera_files(tmp_path / "videos", range(1, 4))
+    lab = tmp_path / "lab"
+    args = ["study", "init", str(lab), "--videos", str(videos), "--pattern", PATTERN]
+    assert (
+        main([*args, "--fraction", "0.5", "--seed", "3", "--link", "--scheme", "contingency"]) == 0
+    )
+    first = load_study(lab)
+    assert (lab / "d01_1" / "d01_1_face.mp4").is_symlink()
+    assert find_session(lab / "d01_1").scheme == "contingency" == first.scheme  # opened alone too
+    camera_files(videos, range(4, 7))
+    (videos / "notes.mp4").write_bytes(b"")  # does not match the pattern: skipped, said so
+    assert main(args) == 0
+    again = load_study(lab)
+    assert len(again.sessions) == 12 and again.seed == 3 and again.fraction == 0.5
+    old = set(first.reliability_sample())
+    new_ids = [f"d{d:02d}_{v}" for d in range(4, 7) for v in (1, 2)]
+    assert old <= set(again.reliability_sample())
+    assert set(again.reliability_sample()) - old == set(sample_for_reliability(new_ids, 0.5, 3))
+
+
+def test_init_from_session_folders_takes_attributes_from_their_ids(tmp_path, capsys):
+    for name in ("p07_t1", "p09_t2", "odd"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "coder_zoe.csv").write_text("session,coder,tier,code,onset_s,offset_s\n")
+    status, out, err = _cli(capsys, "study", "init", str(tmp_path), "--pattern", "{child}_{time}")
+    assert status == 0 and "odd does not match {child}_{time}" in err
+    table = pd.read_csv(pd.io.common.StringIO(out), dtype=str, keep_default_na=False)
+    assert list(table.columns) == ["session", "folder", "child", "time", "reliability_sample"]
+    assert table.set_index("session").loc["p09_t2", ["child", "time"]].tolist() == ["p09", "t2"]
+    assert load_study(tmp_path).coders == ("zoe",)  # found in the folders
+
+
+# -- status --------------------------------------------------------------------------------------
+def test_status_counts_equal_the_files_rows(lab, capsys, tmp_path):
+    status, out, _ = _cli(capsys, "study", "status", str(lab), "-o", str(tmp_path / "s.csv"))
+    assert status == 0 and out == ""
+    table = pd.read_csv(tmp_path / "s.csv", keep_default_na=False)
+    assert list(table.columns) == STATUS_COLUMNS
+    assert len(table) == 10 * len(CODERS)
+    sample = set(load_study(lab).reliability_sample())
+    for row in table.itertuples():
+        folder = lab / row.session
+        path = folder / f"coder_{row.coder}.csv"
+        assert row.n_events == (_rows(path) if path.exists() else 0)
+        if (folder / f"coder_{row.coder}.done").exists():
+            assert row.status == "done"
+        elif path.exists():
+            assert row.status == "in progress"
+        else:
+            assert row.status == "not started" and row.coded_until_s == ""
+        assert row.duration_s == 60.0  # the primary camera: 120 frames at 2 fps
+        assert row.reliability_sample == (row.session in sample)
+        consensus = folder / "coder_consensus.done"
+        if row.session in sample:
+            assert row.consensus == ("done" if consensus.exists() else "not started")
+        else:
+            assert row.consensus == ""
+    progress = table[table["status"] == "in progress"]
+    assert (
+        progress["session"].tolist() == [IN_PROGRESS]
+        and float(progress["coded_until_s"].iloc[0]) == 40
+    )
+    assert (table.loc[table["session"] == NOT_CODED, "status"] == "not started").all()
+
+
+def test_status_names_an_unreadable_file_and_fails(tmp_path, capsys):
+    shutil.copytree(Path(__file__).parents[1] / "sample_sessions" / "s01", tmp_path / "s01",
+                    ignore=shutil.ignore_patterns("*.mp4"))  # fmt: skip
+    assert main(["study", "init", str(tmp_path)]) == 0
+    capsys.readouterr()
+    bad = tmp_path / "s01" / "coder_bob.csv"
+    bad.write_text(bad.read_text().replace(",positive,", ",joyful,", 1))
+    status, out, err = _cli(capsys, "study", "status", str(tmp_path))
+    assert status == 1 and "coder_bob.csv:" in err and "joyful" in err
+    table = pd.read_csv(pd.io.common.StringIO(out))
+    assert table.set_index("coder").loc["bob", "status"] == "unreadable"
+
+
+def test_study_errors_are_one_line(tmp_path, capsys):
+    status, _, err = _cli(capsys, "study", "status", str(tmp_path))
+    assert status == 1 and "no study.toml here" in err and err.count("\n") == 1
+    (tmp_path / "study.toml").write_text('coders = "ann"\n')
+    status, _, err = _cli(capsys, "study", "export", str(tmp_path))
+    assert status == 1 and "study.toml: coders: expected a list" in err and err.count("\n") == 1
+
+
+# -- export and metrics ----------------------------------------------------------------------------
+def test_export_is_every_file_with_the_session_attributes(lab, tmp_path, capsys):
+    files = sorted(lab.glob("*/coder_*.csv"))
+    for suffix in (".csv", ".parquet"):
+        out = tmp_path / f"all{suffix}"
+        assert _cli(capsys, "study", "export", str(lab), "-o", str(out))[0] == 0
+        table = pd.read_csv(out) if suffix == ".csv" else pd.read_parquet(out)
+        assert len(table) == sum(_rows(f) for f in files)
+        parts = table["session"].str.split("_", expand=True)
+        dyad, visit = parts[0], parts[1]
+        assert (table["dyad"] == dyad).all() and (table["visit"].astype(str) == visit).all()
+        counts = table.groupby(["session", "coder"]).size()
+        for f in files:
+            assert counts[(f.parent.name, f.stem.removeprefix("coder_"))] == _rows(f)
+    csv_table = pd.read_csv(tmp_path / "all.csv", dtype={"visit": str})
+    pq = pd.read_parquet(tmp_path / "all.parquet")
+    pd.testing.assert_frame_equal(
+        csv_table[pq.columns].reset_index(drop=True), pq, check_dtype=False, check_exact=False
+    )
+
+
+def _expected_sources(lab: Path) -> dict[str, str]:
+    """Consensus where there is one, else the first of the study's coders with a file."""
+    out = {}
+    for folder in sorted(p for p in lab.iterdir() if p.is_dir()):
+        for coder in ("consensus", *CODERS):
+            if (folder / f"coder_{coder}.csv").exists():
+                out[folder.name] = coder
+                break
+    return out
+
+
+@pytest.fixture(scope="module")
+def outputs(lab, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    assert main(["study", "metrics", str(lab), "-o", str(out / "metrics.csv")]) == 0
+    assert main(["study", "report", str(lab), "-o", str(out / "report.html"),
+                 "--stats", str(out / "effects.csv")]) == 0  # fmt: skip
+    return out
+
+
+def test_metrics_use_the_consensus_else_the_primary_coder(lab, outputs):
+    table = pd.read_csv(outputs / "metrics.csv", dtype={"visit": str})
+    sources = _expected_sources(lab)
+    assert dict(zip(table["session"], table["coder"], strict=True)) == sources
+    events = read_events([lab / s / f"coder_{c}.csv" for s, c in sources.items()])
+    expected = session_metrics(events, by_phase=True)
+    got = table.drop(columns=["dyad", "visit"])
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-5)
+
+
+METRICS = ("matched_fraction", "contingency", "infant_negative", "caregiver_object", "yules_q")
+
+
+def test_report_statistics_equal_pingouins_on_the_same_table(outputs):
+    """The report's numbers, recomputed here from the exported metrics with pingouin and scipy."""
+    from scipy import stats
+
+    metrics = pd.read_csv(outputs / "metrics.csv")
+    effects = pd.read_csv(outputs / "effects.csv").set_index(["metric", "test"])
+    phases = ["play", "still_face", "reunion"]
+    for metric in METRICS:
+        wide = metrics.pivot(index="session", columns="phase", values=metric)[phases]
+        complete = wide.dropna()
+        long = complete.stack().rename("y").reset_index()
+        aov = pg.rm_anova(long, dv="y", within="phase", subject="session", correction=True)
+        row = effects.loc[(metric, "rm_anova")]
+        assert row["n"] == len(complete)
+        assert row["statistic"] == pytest.approx(aov["F"].iloc[0], rel=1e-5)
+        assert (row["df1"], row["df2"]) == (2, 2 * (len(complete) - 1))
+        assert row["p_unc"] == pytest.approx(aov["p_unc"].iloc[0], rel=1e-5)
+        assert row["p_gg"] == pytest.approx(aov["p_GG_corr"].iloc[0], rel=1e-5)
+        assert row["effect_size"] == pytest.approx(aov["ng2"].iloc[0], rel=1e-5)
+        ps = []
+        for before, after in (("play", "still_face"), ("still_face", "reunion")):
+            pair = wide[[before, after]].dropna()
+            x, y = pair[after].to_numpy(), pair[before].to_numpy()
+            tt = pg.ttest(x, y, paired=True)
+            row = effects.loc[(metric, f"{after} − {before}")]
+            assert row["n"] == len(pair)
+            assert row["statistic"] == pytest.approx(tt["T"].iloc[0], rel=1e-5)
+            assert row["p_unc"] == pytest.approx(tt["p_val"].iloc[0], rel=1e-5)
+            assert row["mean_diff"] == pytest.approx((x - y).mean(), rel=1e-5)
+            lo, hi = tt["CI95"].iloc[0]  # pingouin rounds this CI to 2 decimals
+            assert row["diff_ci_lo"] == pytest.approx(lo, abs=0.0051)
+            assert row["diff_ci_hi"] == pytest.approx(hi, abs=0.0051)
+            half = stats.t.ppf(0.975, len(x) - 1) * (x - y).std(ddof=1) / math.sqrt(len(x))
+            assert row["diff_ci_hi"] - row["diff_ci_lo"] == pytest.approx(2 * half, rel=1e-5)
+            d_av = (x.mean() - y.mean()) / math.sqrt((x.var(ddof=1) + y.var(ddof=1)) / 2)
+            assert row["effect_size"] == pytest.approx(d_av, rel=1e-5)
+            assert abs(d_av) == pytest.approx(tt["cohen_d"].iloc[0], rel=1e-5)
+            n = len(x)  # the d CI pingouin documents: d ± t(.975, n-1) sqrt(1/n + d²/2n)
+            half_d = stats.t.ppf(0.975, n - 1) * math.sqrt(1 / n + d_av**2 / (2 * n))
+            assert row["effect_ci_lo"] == pytest.approx(d_av - half_d, rel=1e-5)
+            assert row["effect_ci_hi"] == pytest.approx(d_av + half_d, rel=1e-5)
+            ps.append(row["p_unc"])
+        holm = pg.multicomp(np.array(ps), method="holm")[1]
+        for (before, after), p in zip((("play", "still_face"), ("still_face", "reunion")), holm,
+                                      strict=True):  # fmt: skip
+            got = effects.loc[(metric, f"{after} − {before}"), "p_holm"]
+            assert got == pytest.approx(p, rel=1e-5)
+
+
+def test_report_shows_the_effects_reliability_and_what_is_missing(lab, outputs):
+    text = (outputs / "report.html").read_text()
+    effects = pd.read_csv(outputs / "effects.csv").set_index(["metric", "test"])
+    aov = effects.loc[("matched_fraction", "rm_anova")]
+    assert f"{aov['statistic']:.2f} ({aov['df1']:.0f}, {aov['df2']:.0f})" in text
+    assert text.count("<img") >= 2  # engagement shares and the metric grid
+    assert "Reliability over the double-coded sessions" in text and "ICC(2,1)" in text
+    assert f'{NOT_CODED}</td><td class="l">not coded yet' in text
+    assert f'{IN_PROGRESS}</td><td class="l">cat: in progress, coded to 67% of the video' in text
+    waiting = load_study(lab).reliability_sample()[-1]
+    assert f'{waiting}</td><td class="l">double-coded; consensus not started' in text
