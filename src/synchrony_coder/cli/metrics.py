@@ -87,21 +87,35 @@ def register(sub) -> None:
     q = add_command(
         sub,
         "plot",
-        "draw one session's timeline or per-phase summary (PNG, SVG or PDF)",
+        "draw a session's timeline, per-phase summary or lag-sequential heat map (PNG, SVG or PDF)",
         [
             "plot coded/s01_alice.csv -o s01_timeline.png",
             "plot coded/ --session s01 --coder alice --kind phases -o s01_phases.svg",
+            "plot coded/ --coder alice --kind sequential -o what_follows.pdf",
+            "plot coded/ --coder alice --kind sequential --tiers infant_engagement "
+            "--no-repeats --lag 2 -o engagement_lag2.png",
         ],
         description="Draw a figure of one session × coder: 'timeline' shows both partners' "
         "engagement as coloured bands, matched time, bids and responses and the phases; 'phases' "
-        "shows per-phase bars of matched fraction, contingency and engagement proportions.",
+        "shows per-phase bars of matched fraction, contingency and engagement proportions; "
+        "'sequential' shows the adjusted residuals of a lag table (given × target, significant "
+        "cells marked), of one session or, without --session, pooled over the coder's sessions.",
     )
     q.add_argument("files", nargs="+", metavar="EVENTS", help="events CSV files or folders")
     q.add_argument("--session", default=None, help="the session to draw (needed if several)")
     q.add_argument("--coder", default=None, help="the coder to draw (needed if several)")
     q.add_argument("--scheme", default=None, help="scheme file or bundled name (default: default)")
-    q.add_argument("--kind", choices=("timeline", "phases"), default="timeline")
+    q.add_argument("--kind", choices=("timeline", "phases", "sequential"), default="timeline")
     q.add_argument("--window", type=_seconds(), default=2.0, help="contingency window (phases)")
+    q.add_argument(
+        "--tiers",
+        default=None,
+        help="tiers of the lag table (sequential; comma-separated; default: the point tiers)",
+    )
+    q.add_argument("--lag", type=int, default=1, help="the lag drawn (sequential; default 1)")
+    q.add_argument(
+        "--no-repeats", action="store_true", help="codes cannot follow themselves (sequential)"
+    )
     q.add_argument(
         "-o",
         "--output",
@@ -185,6 +199,8 @@ def run_plot(args: argparse.Namespace) -> int:
 
     scheme = load_scheme(args.scheme)
     events = read_corpus(args.files, scheme)
+    if args.kind == "sequential":
+        return _plot_sequential(args, scheme, events)
     sel = events
     if args.session is not None:
         sel = sel[sel["session"].astype(str) == args.session]
@@ -208,6 +224,35 @@ def run_plot(args: argparse.Namespace) -> int:
         fig = plots.timeline(sel, scheme)
     else:
         fig = plots.phase_summary(sel, scheme, window=args.window)
+    plots.save(fig, args.output)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _plot_sequential(args: argparse.Namespace, scheme, events) -> int:
+    """The lag-table heat map of one session × coder, or pooled over one coder's sessions."""
+    from ..metrics import plots
+    from ..sequential import lag_table
+    from ..sequential.plots import lag_heatmap
+
+    if args.lag < 1:
+        raise EventsInputError(f"--lag must be ≥ 1, not {args.lag}")
+    tiers = (
+        [t.strip() for t in args.tiers.split(",") if t.strip()]
+        if args.tiers
+        else [t.name for t in scheme.tiers if not t.is_state]
+    )
+    sel = events
+    for col, want in (("session", args.session), ("coder", args.coder)):
+        if want is not None:
+            sel = sel[sel[col].astype(str) == want]
+    if not len(sel):
+        raise EventsInputError("no events match --session/--coder")
+    table = lag_table(sel, scheme, tiers=tiers, max_lag=args.lag, no_repeats=args.no_repeats)
+    try:
+        fig = lag_heatmap(table, lag=args.lag, session=args.session, coder=args.coder)
+    except ValueError as exc:
+        raise EventsInputError(f"{exc} (use --session/--coder)") from None
     plots.save(fig, args.output)
     print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK
