@@ -82,7 +82,9 @@ def ties_session() -> pd.DataFrame:
             (b, "smile", 6.0, NAN),
             (r, "imitate", 6.4, NAN),
             (b, "smile", 6.4, NAN),
-            (r, "verbal", 9.7, NAN),  # after the last state offset: T = 9.7 s
+            (b, "smile", 8.0, NAN),  # a tie where code-name order is not the scheme's
+            (b, "fuss", 8.0, NAN),
+            (r, "verbal", 9.72, NAN),  # after the last state offset: T = 9.72 s, mid-unit
         ]
     )
 
@@ -194,8 +196,10 @@ def test_ties_follow_tier_order_then_code_name():
     table = lag_table(ties_session(), SCHEME, tiers=POINT_TIERS, pooled=False)
     hit = table[table["count"] > 0].set_index(["given", "target"])["count"]
     assert hit[("infant_bid:gaze", "infant_bid:smile")] == 1
-    assert hit[("infant_bid:smile", "caregiver_response:verbal")] == 1
+    assert hit[("infant_bid:smile", "caregiver_response:verbal")] == 2  # 1.0 s, 8.0 → 9.72 s
     assert ("infant_bid:smile", "infant_bid:gaze") not in hit.index
+    assert hit[("infant_bid:fuss", "infant_bid:smile")] == 1  # at 8.0 s: fuss before smile
+    assert ("infant_bid:smile", "infant_bid:fuss") not in hit.index
 
 
 def test_state_events_count_at_their_onset(corpus):
