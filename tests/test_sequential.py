@@ -682,3 +682,16 @@ def test_plot_sequential_heat_map_and_html(tmp_path, events_file, corpus):
     assert "Lag 1 &lt;pooled&gt;" in html
     r = run_cli("plot", str(events_file), "--kind", "sequential", "-o", str(out), "--coder", "zz")
     assert r.returncode == 1 and "no events match" in r.stderr
+
+
+def test_empty_table_gives_empty_results_with_the_columns():
+    from synchrony_coder.events import empty_events
+
+    e = empty_events()
+    assert list(lag_table(e, SCHEME, tiers=POINT_TIERS).columns) == list(LAG_COLUMNS)
+    assert list(window_table(e, SCHEME, pairs=PAIRS).columns) == list(WINDOW_COLUMNS)
+    assert not len(
+        permutation_test(
+            e, SCHEME, tiers=POINT_TIERS, given="infant_bid:fuss", target="infant_bid:gaze"
+        )
+    )

@@ -162,31 +162,50 @@ def factorize_rows(*columns) -> tuple[np.ndarray, np.ndarray]:
     Events tables come in blocks (a file per session and coder, a tier after another), so only
     the rows where a value changes are hashed; the rest inherit the id of the row above. Rows
     are compared by :func:`_identity` (a new string object may start a run of the same value:
-    the hashing of run values merges them). Categorical columns come as their codes, other
-    extension arrays (pandas' Arrow-backed strings) are factorized first. The columns' ids are
-    combined as integers, never as tuples.
+    the hashing of run values merges them). Categorical columns come as their codes; other
+    extension arrays (pandas' Arrow-backed strings) are compared as they are. The columns' ids
+    are combined as integers, never as tuples.
 
     Returns
     -------
     (ids, first)
         The id of every row, and the row where each id first appears.
     """
-    columns = [c if isinstance(c, np.ndarray) else pd.factorize(c, sort=False)[0] for c in columns]
+    columns = list(columns)
     n = len(columns[0])
     change = np.zeros(n, dtype=bool)
     change[:1] = True
-    for col in columns:
-        same = _identity(col)
-        change[1:] |= same[1:] != same[:-1]
+    for i, col in enumerate(columns):
+        if not isinstance(col, np.ndarray) and n > 1:
+            # an extension array compares in its own vectorised code; if its runs are short,
+            # factorizing it once costs less than hashing every run's value
+            differ = col[1:] != col[:-1]
+            if hasattr(differ, "fillna"):  # a masked result: a missing value starts a run
+                differ = differ.fillna(True)
+            differ = np.asarray(differ, dtype=bool)
+            if differ.sum() <= n // 8:
+                change[1:] |= differ
+                continue
+            columns[i] = col = pd.factorize(col, sort=False)[0]
+            if len(columns) == 1:  # ids in order of first appearance already
+                return col.astype(np.int64), _first_rows(col)
+        if isinstance(col, np.ndarray):
+            same = _identity(col)
+            change[1:] |= same[1:] != same[:-1]
     starts = np.flatnonzero(change)
     run_id = np.zeros(len(starts), dtype=np.int64)
     for col in columns:
         codes, uniques = _factorize(col[starts])
         run_id = pd.factorize(run_id * (len(uniques) + 1) + codes + 1, sort=False)[0]
     ids = np.repeat(run_id, np.diff(np.append(starts, n)))
-    first_run = np.empty(int(run_id.max(initial=-1)) + 1, dtype=np.int64)
-    first_run[run_id[::-1]] = np.arange(len(run_id) - 1, -1, -1)  # each id's first run
-    return ids.astype(np.int64), starts[first_run]
+    return ids.astype(np.int64), starts[_first_rows(run_id)]
+
+
+def _first_rows(ids: np.ndarray) -> np.ndarray:
+    """Where each id 0 … max first appears."""
+    first = np.empty(int(ids.max(initial=-1)) + 1, dtype=np.int64)
+    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
+    return first
 
 
 def _addresses(values: np.ndarray) -> np.ndarray:
@@ -212,10 +231,8 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(values, sort=False)``, hashing the value of each distinct object once."""
     if values.dtype != object:
         return pd.factorize(values, sort=False)
-    ids, objects = pd.factorize(_addresses(values), sort=False)
-    first = np.empty(len(objects), dtype=np.int64)  # each object's first row (in order)
-    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
-    codes, uniques = pd.factorize(values[first], sort=False)
+    ids, _ = pd.factorize(_addresses(values), sort=False)
+    codes, uniques = pd.factorize(values[_first_rows(ids)], sort=False)
     return codes[ids], uniques
 
 

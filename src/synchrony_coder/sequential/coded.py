@@ -125,8 +125,9 @@ def coded_events(events: pd.DataFrame, scheme: Scheme, codes: list[tuple[str, st
     offset_s = events["offset_s"].to_numpy(dtype=float)
     offset = np.where(np.isfinite(offset_s), to_ms(offset_s), -1)
     end = np.zeros(len(groups), dtype=np.int64)
-    if len(group):
-        np.maximum.at(end, group, np.maximum(onset, offset))
+    if len(group):  # the maximum of each run of rows of one group, then of each group
+        runs = np.flatnonzero(np.diff(group, prepend=-1))
+        np.maximum.at(end, group[runs], np.maximum.reduceat(np.maximum(onset, offset), runs))
     keep = code >= 0
     return Coded(
         groups=groups,
