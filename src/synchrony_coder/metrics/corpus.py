@@ -193,6 +193,12 @@ def factorize_rows(*columns) -> tuple[np.ndarray, np.ndarray]:
             same = _identity(col)
             change[1:] |= same[1:] != same[:-1]
     starts = np.flatnonzero(change)
+    if len(starts) > n // 8:  # short runs: combine every row's codes, no gathering of runs
+        ids = np.zeros(n, dtype=np.int64)
+        for col in columns:
+            codes, uniques = _factorize(col)
+            ids = pd.factorize(ids * (len(uniques) + 1) + codes + 1, sort=False)[0]
+        return ids.astype(np.int64), _first_rows(ids)
     run_id = np.zeros(len(starts), dtype=np.int64)
     for col in columns:
         codes, uniques = _factorize(col[starts])

@@ -107,19 +107,15 @@ def coded_events(events: pd.DataFrame, scheme: Scheme, codes: list[tuple[str, st
         events = events[np.isfinite(onset_s)]
         onset_s = onset_s[np.isfinite(onset_s)]
     group, groups = group_ids(events)
-    # the chosen tiers' rows first (one pass over the tier column), then their codes only
-    tier_id, tier_first = factorize_rows(column_values(events["tier"]))
-    tier_names = [str(t) for t in events["tier"].iloc[tier_first]]
-    wanted = {t for t, _ in codes}
-    rows = np.flatnonzero(np.isin(tier_id, [i for i, t in enumerate(tier_names) if t in wanted]))
-    code_id, code_first = factorize_rows(column_values(events["code"].iloc[rows]))
-    code_names = [str(c) for c in events["code"].iloc[rows[code_first]]]
+    pair, first = factorize_rows(column_values(events["tier"]), column_values(events["code"]))
     index = {c: i for i, c in enumerate(codes)}
+    tiers = events["tier"].iloc[first].to_numpy()
+    names = events["code"].iloc[first].to_numpy()
     lookup = np.array(
-        [[index.get((t, c), -1) for c in code_names] for t in tier_names], dtype=np.int64
-    ).reshape(len(tier_names), len(code_names))
-    code = np.full(len(group), -1, dtype=np.int64)
-    code[rows] = lookup[tier_id[rows], code_id]
+        [index.get((str(t), str(c)), -1) for t, c in zip(tiers, names, strict=True)] + [-1],
+        dtype=np.int64,
+    )
+    code = lookup[pair] if len(pair) else np.zeros(0, dtype=np.int64)
 
     onset = to_ms(onset_s)
     offset_s = events["offset_s"].to_numpy(dtype=float)

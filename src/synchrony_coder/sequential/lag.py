@@ -124,8 +124,8 @@ def lag_table(
     --------
     >>> from synchrony_coder.simulate import simulate_session
     >>> table = lag_table(simulate_session(seed=1), tiers=["infant_bid", "caregiver_response"])
-    >>> table.loc[0, ["given", "target", "lag"]].tolist()
-    ['infant_bid:vocalize', 'infant_bid:vocalize', 1]
+    >>> table.loc[0, ["session", "given", "target"]].tolist()
+    ['s01', 'infant_bid:vocalize', 'infant_bid:vocalize']
     """
     sch = scheme or load_scheme()
     max_lag = int(max_lag)

@@ -149,7 +149,7 @@ def lag_heatmap(
             if who["session"] == POOLED
             else f"session {who['session']} · coder {who['coder']}"
         )
-        ax.set_title(title or f"What follows what, lag {lag} ({where})", loc="left", pad=16)
+        ax.set_title(title or f"What follows what, lag {lag} ({where})", loc="left", pad=24)
         fig.text(
             0.01,
             0.005,

@@ -125,24 +125,35 @@ def window_table(
         rows = np.concatenate(parts)
         return rows if len(parts) == 1 else rows[np.argsort(start[rows], kind="stable")]
 
-    tables = []
-    for given, target in specs:
-        t = rows_of(target)
-        points, bouts = (
-            (None, (start[t], stop[t])) if sch.tier(target.tier).is_state else (start[t], None)
-        )
-        tables.append(
-            time_window_table(
-                start[rows_of(given)],
-                points,
-                bouts,
-                windows,
-                lo_ms=lo_ms,
-                hi_ms=hi_ms,
-                unit_ms=unit_ms,
-            )
-        )
-    cells = np.stack([np.stack(t, axis=-1) for t in tables], axis=1)  # (groups, pairs, 4)
+    # every pair on its own copy of the axis, one after another: one pass answers them all
+    span = n_groups * stride
+    given, points, bout_start, bout_stop = [], [], [], []
+    for p, (g, t) in enumerate(specs):
+        given.append(start[rows_of(g)] + p * span)
+        rows = rows_of(t)
+        if sch.tier(t.tier).is_state:
+            bout_start.append(start[rows] + p * span)
+            bout_stop.append(stop[rows] + p * span)
+        else:
+            points.append(start[rows] + p * span)
+    n_pairs = len(specs)
+    shift = np.repeat(np.arange(n_pairs, dtype=np.int64) * span, n_groups)
+    copies = Windows(
+        np.tile(windows.start, n_pairs) + shift,
+        np.tile(windows.stop, n_pairs) + shift,
+        np.arange(n_pairs * n_groups),
+        n_pairs * n_groups,
+    )
+    cells = time_window_table(
+        np.concatenate(given),
+        np.concatenate(points) if points else None,
+        (np.concatenate(bout_start), np.concatenate(bout_stop)) if bout_start else None,
+        copies,
+        lo_ms=lo_ms,
+        hi_ms=hi_ms,
+        unit_ms=unit_ms,
+    )
+    cells = np.stack(cells, axis=-1).reshape(n_pairs, n_groups, 4).transpose(1, 0, 2)
 
     who, coder_id, coder_names = tables_of(coded, pooled)
     if pooled and n_groups:
