@@ -87,15 +87,20 @@ def register(sub) -> None:
     q = add_command(
         sub,
         "plot",
-        "draw one session's timeline or per-phase summary (PNG, SVG or PDF)",
+        "draw a session's timeline, per-phase summary or lag-sequential heat map (PNG, SVG or PDF)",
         [
             "plot coded/s01_alice.csv -o s01_timeline.png",
             "plot coded/ --session s01 --coder alice --kind phases -o s01_phases.svg",
             "plot motion.csv --kind movement --session s01 --phases coded/ -o s01_movement.pdf",
+            "plot coded/ --coder alice --kind sequential -o what_follows.pdf",
+            "plot coded/ --coder alice --kind sequential --tiers infant_engagement "
+            "--no-repeats --lag 2 -o engagement_lag2.png",
         ],
         description="Draw a figure of one session × coder: 'timeline' shows both partners' "
         "engagement as coloured bands, matched time, bids and responses and the phases; 'phases' "
-        "shows per-phase bars of matched fraction, contingency and engagement proportions. "
+        "shows per-phase bars of matched fraction, contingency and engagement proportions; "
+        "'sequential' shows the adjusted residuals of a lag table (given × target, significant "
+        "cells marked), of one session or, without --session, pooled over the coder's sessions. "
         "'movement' draws one session of motion tables (synchrony-coder motion): both partners' "
         "motion energy over the window × lag heat map of their cross-correlation (--window, "
         "--lag, --increment as movement-sync), with the phases of --phases.",
@@ -104,7 +109,9 @@ def register(sub) -> None:
     q.add_argument("--session", default=None, help="the session to draw (needed if several)")
     q.add_argument("--coder", default=None, help="the coder to draw (needed if several)")
     q.add_argument("--scheme", default=None, help="scheme file or bundled name (default: default)")
-    q.add_argument("--kind", choices=("timeline", "phases", "movement"), default="timeline")
+    q.add_argument(
+        "--kind", choices=("timeline", "phases", "sequential", "movement"), default="timeline"
+    )
     q.add_argument(
         "--window",
         type=_seconds(),
@@ -113,10 +120,24 @@ def register(sub) -> None:
     )
     from .movement import add_ccf_options, add_preprocessing_options
 
-    add_ccf_options(q, window=False)
+    add_ccf_options(q, window=False, lag=False)
     add_preprocessing_options(q)
     q.add_argument(
         "--phases", action="append", default=[], metavar="EVENTS", help="phases (movement)"
+    )
+    q.add_argument(
+        "--tiers",
+        default=None,
+        help="tiers of the lag table (sequential; comma-separated; default: the point tiers)",
+    )
+    q.add_argument(
+        "--lag",
+        type=float,
+        default=None,
+        help="the event lag drawn (sequential; default 1) or the maximum lag in s (movement; 5)",
+    )
+    q.add_argument(
+        "--no-repeats", action="store_true", help="codes cannot follow themselves (sequential)"
     )
     q.add_argument(
         "-o",
@@ -206,6 +227,8 @@ def run_plot(args: argparse.Namespace) -> int:
 
     scheme = load_scheme(args.scheme)
     events = read_corpus(args.files, scheme)
+    if args.kind == "sequential":
+        return _plot_sequential(args, scheme, events)
     sel = events
     if args.session is not None:
         sel = sel[sel["session"].astype(str) == args.session]
@@ -229,6 +252,37 @@ def run_plot(args: argparse.Namespace) -> int:
         fig = plots.timeline(sel, scheme)
     else:
         fig = plots.phase_summary(sel, scheme, window=args.window or 2.0)
+    plots.save(fig, args.output)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _plot_sequential(args: argparse.Namespace, scheme, events) -> int:
+    """The lag-table heat map of one session × coder, or pooled over one coder's sessions."""
+    from ..metrics import plots
+    from ..sequential import lag_table
+    from ..sequential.plots import lag_heatmap
+
+    lag = 1 if args.lag is None else args.lag
+    if lag < 1 or lag != int(lag):
+        raise EventsInputError(f"--lag must be a whole number ≥ 1 for a lag table, not {lag:g}")
+    lag = int(lag)
+    tiers = (
+        [t.strip() for t in args.tiers.split(",") if t.strip()]
+        if args.tiers
+        else [t.name for t in scheme.tiers if not t.is_state]
+    )
+    sel = events
+    for col, want in (("session", args.session), ("coder", args.coder)):
+        if want is not None:
+            sel = sel[sel[col].astype(str) == want]
+    if not len(sel):
+        raise EventsInputError("no events match --session/--coder")
+    table = lag_table(sel, scheme, tiers=tiers, max_lag=lag, no_repeats=args.no_repeats)
+    try:
+        fig = lag_heatmap(table, lag=lag, session=args.session, coder=args.coder)
+    except ValueError as exc:
+        raise EventsInputError(f"{exc} (use --session/--coder)") from None
     plots.save(fig, args.output)
     print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK

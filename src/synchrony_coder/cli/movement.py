@@ -22,11 +22,15 @@ def _count(text: str) -> int:
     return value
 
 
-def add_ccf_options(p: argparse.ArgumentParser, window: bool = True) -> None:
+def add_ccf_options(p: argparse.ArgumentParser, window: bool = True, lag: bool = True) -> None:
     """Lag, window and increment in seconds (rMEA's lagSec, winSec, incSec)."""
-    p.add_argument(
-        "--lag", type=_seconds(allow_zero=True), default=5.0, help="maximum lag L, s (default 5)"
-    )
+    if lag:
+        p.add_argument(
+            "--lag",
+            type=_seconds(allow_zero=True),
+            default=5.0,
+            help="maximum lag L, s (default 5)",
+        )
     if window:
         p.add_argument("--window", type=_seconds(), default=60.0, help="window W, s (default 60)")
     p.add_argument(
@@ -125,7 +129,7 @@ def settings_of(args: argparse.Namespace):
     from ..movement import CcfSettings
 
     return CcfSettings(
-        lag_s=args.lag,
+        lag_s=5.0 if args.lag is None else args.lag,
         window_s=60.0 if args.window is None else args.window,
         increment_s=args.increment,
         fisher_z=not getattr(args, "no_fisher_z", False),

@@ -4,7 +4,9 @@ over time units (Bakeman & Quera, 2011, ch. 11), for every window of a corpus at
 Bids and responses are sorted keys on the corpus's global axis (:mod:`.corpus`); each question is
 one ``searchsorted``. The base rate is an exact measure: the set of times followed by a response
 within W is a union of intervals ``[r − W, r)``, whose covered length up to any point is read off a
-cumulative sum.
+cumulative sum. :func:`time_window_table` is the time-window sequential analysis of SCIENCE.md §7
+(any given code, any target code, any window); §3's ``yules_q`` is its special case (given = any
+bid, target = any response, window (0, W]), and :mod:`synchrony_coder.sequential` builds on it.
 """
 
 from __future__ import annotations
@@ -13,21 +15,44 @@ import numpy as np
 
 from .corpus import Windows, assign_windows, ceil_div, grouped_median, ratio
 
-__all__ = ["contingency_metrics", "yules_q"]
+__all__ = [
+    "contingency_metrics",
+    "covered_below",
+    "merge_intervals",
+    "time_window_table",
+    "two_by_two",
+    "yules_q",
+]
 
 
-def _coverage(responses: np.ndarray, window_ms: int):
-    """``F(x)``: length of ``⋃ [r − W, r)`` below ``x`` (cumulative over the whole axis)."""
-    s = responses - window_ms
-    new = np.ones(len(responses), dtype=bool)
-    new[1:] = s[1:] > responses[:-1]
-    block_start = s[new]
-    last = np.ones(len(responses), dtype=bool)
-    last[:-1] = new[1:]
-    block_stop = responses[last]
+def merge_intervals(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The union of half-open intervals ``[start, stop)`` as sorted, disjoint blocks.
+
+    Empty intervals are dropped; overlapping ones merge, touching ones stay separate blocks (the
+    union is the same, and a block then never spans two analysis windows that touch).
+    """
+    keep = stops > starts
+    s, e = starts[keep], stops[keep]
+    if len(s) > 1 and not (s[1:] >= s[:-1]).all():
+        o = np.argsort(s, kind="stable")
+        s, e = s[o], e[o]
+    if not len(s):
+        return s, e
+    reach = np.maximum.accumulate(e)
+    new = np.ones(len(s), dtype=bool)
+    new[1:] = s[1:] >= reach[:-1]
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], len(s)) - 1
+    return s[first], reach[last]
+
+
+def covered_below(block_start: np.ndarray, block_stop: np.ndarray):
+    """``F(x)``: the length of the disjoint sorted blocks' union below each ``x``."""
     before = np.concatenate(([0], np.cumsum(block_stop - block_start)[:-1]))
 
     def covered(x: np.ndarray) -> np.ndarray:
+        if not len(block_start):
+            return np.zeros(np.shape(x), dtype=np.int64)
         m = np.searchsorted(block_start, x, side="right") - 1
         safe = np.clip(m, 0, None)
         inside = np.minimum(x, block_stop[safe]) - block_start[safe]
@@ -92,7 +117,7 @@ def contingency_metrics(
         hi = windows.stop - window_ms
         span = np.maximum(hi - lo, 0)
         if len(responses):
-            covered = _coverage(responses, window_ms)
+            covered = covered_below(*merge_intervals(responses - window_ms, responses))
             got = np.where(span > 0, covered(np.maximum(hi, lo)) - covered(lo), 0)
         else:
             got = np.zeros(len(lo), dtype=np.int64)
@@ -113,59 +138,114 @@ def yules_q(
 ) -> np.ndarray:
     """Yule's Q of responses on bids over time units, per output row.
 
-    Time-window sequential analysis (Bakeman & Quera, 2011, ch. 11). The time axis is cut into
-    units ``[k·u, (k+1)·u)`` from the session's 0; a unit belongs to a window when its midpoint
-    lies in the window. A unit is *given* when its midpoint lies in (b, b + W] for a bid b whose
-    onset is in the window, and *target* when it contains a response onset. From the 2 × 2 table of
-    the window's units (a: given & target, b: given only, c: target only, d: neither),
-    Q = (ad − bc) / (ad + bc); NaN when ad + bc = 0 (for instance without bids or responses).
+    The time-window sequential analysis of :func:`time_window_table` with given = any bid onset,
+    target = any response onset and the window (0, W] (Bakeman & Quera, 2011, ch. 11); NaN when
+    ad + bc = 0 (for instance without bids or responses).
     """
-    n = windows.n_rows
     if bids is None or responses is None:
-        return np.full(n, np.nan)
+        return np.full(windows.n_rows, np.nan)
+    table = time_window_table(
+        bids, responses, None, windows, lo_ms=0, hi_ms=window_ms, unit_ms=unit_ms
+    )
+    return two_by_two(*table)["yules_q"]
+
+
+def time_window_table(
+    given: np.ndarray,
+    target_points: np.ndarray | None,
+    target_bouts: tuple[np.ndarray, np.ndarray] | None,
+    windows: Windows,
+    *,
+    lo_ms: int,
+    hi_ms: int,
+    unit_ms: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The 2 × 2 table of time units (given × target) of every output row.
+
+    Timed-event sequential analysis (Bakeman & Quera, 2011, ch. 11; Bakeman, Deckner & Quera,
+    2005; SCIENCE.md §7). Units ``[k·u, (k+1)·u)`` are counted from each session's 0 (the corpus
+    stride is a multiple of u); a unit belongs to a window when its midpoint m lies in it. A unit
+    is *given* when m lies in (o + lo, o + hi] for an onset o of the given code(s) that lies in the
+    same window, *target* when it contains an onset of ``target_points`` or m lies in a bout
+    ``[onset, offset)`` of ``target_bouts``.
+
+    Parameters
+    ----------
+    given
+        Sorted global keys of the given code's onsets.
+    target_points, target_bouts
+        Sorted global onset keys of point targets; (start, stop) global keys of state targets.
+    windows
+        The analysis windows; counts are summed over a row's windows.
+    lo_ms, hi_ms
+        The window after each given onset, 0 ≤ lo < hi.
+    unit_ms
+        u.
+
+    Returns
+    -------
+    (a, b, c, d)
+        Per output row: units given and target, given only, target only, neither.
+    """
     u = unit_ms
-    # units of each window: midpoints (2k+1)·u/2 in [start, stop)
     k_first = ceil_div(2 * windows.start - u, 2 * u)
     k_end = ceil_div(2 * windows.stop - u, 2 * u)
     n_units = np.maximum(k_end - k_first, 0)
 
-    w = assign_windows(windows, bids)
-    b, bw = bids[w >= 0], w[w >= 0]
-    # given units of bid b: b < (2k+1)u/2 <= b + W, clipped to the window's units
-    lo = np.maximum((2 * b - u) // (2 * u) + 1, k_first[bw])
-    hi = np.minimum((2 * (b + window_ms) - u) // (2 * u), k_end[bw] - 1)
-    # lo and hi never decrease along the bids of a window: the union is a sweep
-    prev_hi = np.empty_like(hi)
-    prev_hi[1:] = hi[:-1]
-    starts_window = np.ones(len(bw), dtype=bool)
-    starts_window[1:] = bw[1:] != bw[:-1]
-    prev_hi[starts_window] = k_first[bw[starts_window]] - 1
-    new_units = np.maximum(hi - np.maximum(lo, prev_hi + 1) + 1, 0)
-    given = np.bincount(bw, new_units, minlength=len(windows.start))
+    w = assign_windows(windows, given)
+    o, ow = given[w >= 0], w[w >= 0]
+    # units with o + lo < (2k+1)u/2 <= o + hi, clipped to the window's units
+    lo = np.maximum((2 * (o + lo_ms) - u) // (2 * u) + 1, k_first[ow])
+    hi = np.minimum((2 * (o + hi_ms) - u) // (2 * u), k_end[ow] - 1)
+    kept = hi >= lo
+    given_start, given_stop = merge_intervals(lo[kept], hi[kept] + 1)
+    block_window = ow[kept][np.searchsorted(lo[kept], given_start)] if len(given_start) else ow[:0]
 
-    k = responses // u  # sorted: drop repeats of a unit
-    k = k[np.append(True, k[1:] != k[:-1])] if len(k) else k
-    doubled = Windows(2 * windows.start, 2 * windows.stop, windows.row, n)
-    tw = assign_windows(doubled, (2 * k + 1) * u)  # the unit's midpoint, in half-milliseconds
-    mid_ok = tw >= 0
-    k, tw = k[mid_ok], tw[mid_ok]
-    target = np.bincount(tw, minlength=len(windows.start))
-    # is target unit k given? The last bid of its window with lo <= k has the largest hi.
-    if len(b):
-        stride = int(k_end.max(initial=0)) + 2
-        bid_key = bw * stride + lo
-        j = np.searchsorted(bid_key, tw * stride + k, side="right") - 1
-        safe = np.clip(j, 0, None)
-        hit = (j >= 0) & (bw[safe] == tw) & (hi[safe] >= k)
+    starts, stops = [], []
+    if target_points is not None and len(target_points):
+        k = target_points // u
+        starts.append(k)
+        stops.append(k + 1)
+    if target_bouts is not None and len(target_bouts[0]):
+        starts.append(ceil_div(2 * target_bouts[0] - u, 2 * u))
+        stops.append(ceil_div(2 * target_bouts[1] - u, 2 * u))
+    if starts:
+        covered = covered_below(*merge_intervals(np.concatenate(starts), np.concatenate(stops)))
     else:
-        hit = np.zeros(len(k), dtype=bool)
-    both = np.bincount(tw[hit], minlength=len(windows.start))
+        covered = covered_below(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    n_windows = len(windows.start)
+    target = np.where(n_units > 0, covered(np.maximum(k_end, k_first)) - covered(k_first), 0)
+    given_units = np.bincount(block_window, given_stop - given_start, minlength=n_windows)
+    both = np.bincount(
+        block_window, covered(given_stop) - covered(given_start), minlength=n_windows
+    )
 
     def per_row(x: np.ndarray) -> np.ndarray:
-        return np.bincount(windows.row, x, minlength=n)
+        return np.bincount(windows.row, x, minlength=windows.n_rows).astype(np.int64)
 
     a = per_row(both)
-    bb = per_row(given) - a
+    b = per_row(given_units) - a
     c = per_row(target) - a
-    d = per_row(n_units) - a - bb - c
-    return ratio(a * d - bb * c, a * d + bb * c)
+    d = per_row(n_units) - a - b - c
+    return a, b, c, d
+
+
+def two_by_two(a, b, c, d) -> dict[str, np.ndarray]:
+    """Yule's Q, the odds ratio and the adjusted residual of cell a of 2 × 2 tables.
+
+    For the table ((a, b), (c, d)) with N = a + b + c + d: Q = (ad − bc)/(ad + bc); odds ratio
+    ad/bc; adjusted residual z = (a − e)/√(e (1 − (a+b)/N)(1 − (a+c)/N)) with e = (a+b)(a+c)/N
+    (Allison & Liker, 1982; Bakeman & Quera, 2011, ch. 9). Each is NaN where it is undefined:
+    Q when ad + bc = 0, the odds ratio when bc = 0 (never ±inf), z when its denominator is 0.
+    """
+    a, b, c, d = (np.asarray(x, dtype=float) for x in (a, b, c, d))
+    n = a + b + c + d
+    ad, bc = a * d, b * c
+    row, col = a + b, a + c
+    expected = ratio(row * col, n)
+    var = expected * (1 - ratio(row, n)) * (1 - ratio(col, n))
+    return {
+        "yules_q": ratio(ad - bc, ad + bc),
+        "odds_ratio": ratio(ad, bc),
+        "adjusted_residual": ratio(a - expected, np.sqrt(np.where(var > 0, var, 0.0))),
+    }

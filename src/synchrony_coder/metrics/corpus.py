@@ -30,9 +30,13 @@ __all__ = [
     "assign_windows",
     "build_corpus",
     "ceil_div",
+    "column_values",
     "elementary_intervals",
+    "factorize_rows",
+    "group_ids",
     "grouped_median",
     "ratio",
+    "to_ms",
 ]
 
 
@@ -152,35 +156,62 @@ def assign_windows(windows: Windows, keys: np.ndarray) -> np.ndarray:
     return np.where((idx >= 0) & (keys < stop[safe]), idx, -1)
 
 
-def _factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def factorize_rows(*columns) -> tuple[np.ndarray, np.ndarray]:
     """Ids of the distinct value tuples of ``columns``, in order of first appearance.
 
     Events tables come in blocks (a file per session and coder, a tier after another), so only
     the rows where a value changes are hashed; the rest inherit the id of the row above. Rows
     are compared by :func:`_identity` (a new string object may start a run of the same value:
-    the hashing of run values merges them). Categorical columns come as their codes.
+    the hashing of run values merges them). Categorical columns come as their codes; other
+    extension arrays (pandas' Arrow-backed strings) are compared as they are. The columns' ids
+    are combined as integers, never as tuples.
 
     Returns
     -------
     (ids, first)
         The id of every row, and the row where each id first appears.
     """
+    columns = list(columns)
     n = len(columns[0])
     change = np.zeros(n, dtype=bool)
     change[:1] = True
-    for col in columns:
-        same = _identity(col)
-        change[1:] |= same[1:] != same[:-1]
+    for i, col in enumerate(columns):
+        if not isinstance(col, np.ndarray) and n > 1:
+            # an extension array compares in its own vectorised code; if its runs are short,
+            # factorizing it once costs less than hashing every run's value
+            differ = col[1:] != col[:-1]
+            if hasattr(differ, "fillna"):  # a masked result: a missing value starts a run
+                differ = differ.fillna(True)
+            differ = np.asarray(differ, dtype=bool)
+            if differ.sum() <= n // 8:
+                change[1:] |= differ
+                continue
+            columns[i] = col = pd.factorize(col, sort=False)[0]
+            if len(columns) == 1:  # ids in order of first appearance already
+                return col.astype(np.int64), _first_rows(col)
+        if isinstance(col, np.ndarray):
+            same = _identity(col)
+            change[1:] |= same[1:] != same[:-1]
     starts = np.flatnonzero(change)
-    keys = (
-        pd.MultiIndex.from_arrays([col[starts] for col in columns])
-        if len(columns) > 1
-        else (columns[0][starts])
-    )
-    run_id, _ = pd.factorize(keys, sort=False, use_na_sentinel=False)
+    if len(starts) > n // 8:  # short runs: combine every row's codes, no gathering of runs
+        ids = np.zeros(n, dtype=np.int64)
+        for col in columns:
+            codes, uniques = _factorize(col)
+            ids = pd.factorize(ids * (len(uniques) + 1) + codes + 1, sort=False)[0]
+        return ids.astype(np.int64), _first_rows(ids)
+    run_id = np.zeros(len(starts), dtype=np.int64)
+    for col in columns:
+        codes, uniques = _factorize(col[starts])
+        run_id = pd.factorize(run_id * (len(uniques) + 1) + codes + 1, sort=False)[0]
     ids = np.repeat(run_id, np.diff(np.append(starts, n)))
-    _, first_run = np.unique(run_id, return_index=True)
-    return ids.astype(np.int64), starts[first_run]
+    return ids.astype(np.int64), starts[_first_rows(run_id)]
+
+
+def _first_rows(ids: np.ndarray) -> np.ndarray:
+    """Where each id 0 … max first appears."""
+    first = np.empty(int(ids.max(initial=-1)) + 1, dtype=np.int64)
+    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
+    return first
 
 
 def _addresses(values: np.ndarray) -> np.ndarray:
@@ -206,36 +237,38 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(values, sort=False)``, hashing the value of each distinct object once."""
     if values.dtype != object:
         return pd.factorize(values, sort=False)
-    ids, objects = pd.factorize(_addresses(values), sort=False)
-    first = np.empty(len(objects), dtype=np.int64)  # each object's first row (in order)
-    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
-    codes, uniques = pd.factorize(values[first], sort=False)
+    ids, _ = pd.factorize(_addresses(values), sort=False)
+    codes, uniques = pd.factorize(values[_first_rows(ids)], sort=False)
     return codes[ids], uniques
 
 
-def _arrow_text_as_categories(events: pd.DataFrame) -> pd.DataFrame:
-    """Text columns held by pyarrow (pandas ≥ 3's strings when pyarrow is installed) as
-    categories: Arrow encodes them at once, where their values as Python objects would be new
-    objects on every row (no identity to group by: ~1.5–4× slower metrics, measured)."""
-    arrow = [
-        c
-        for c in ("session", "coder", "tier", "code")
-        if isinstance(events[c].dtype, pd.StringDtype) and events[c].dtype.storage == "pyarrow"
-    ]
-    return events.astype({c: "category" for c in arrow}) if arrow else events
+def column_values(column: pd.Series):
+    """The column as an array in which equal entries mean equal values (a categorical's codes).
 
-
-def _values(column: pd.Series) -> np.ndarray:
-    """The column as an array in which equal entries mean equal values (a categorical's codes)."""
+    Extension arrays (Arrow-backed strings) stay as they are: turning them into Python strings
+    costs more than all the rest.
+    """
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.cat.codes.to_numpy()
+    if not isinstance(column.dtype, np.dtype):
+        return column.array
     return column.to_numpy()
 
 
-def _ms(seconds: np.ndarray) -> np.ndarray:
+def to_ms(seconds: np.ndarray) -> np.ndarray:
+    """Seconds as integer milliseconds (the table's precision); NaN (no offset) becomes 0."""
     ms = np.rint(seconds * 1000.0)
     ms[np.isnan(ms)] = 0.0
     return ms.astype(np.int64)
+
+
+def group_ids(events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """The (session, coder) group of every row, and the groups (``session, coder``) in order.
+
+    Groups are numbered in the order of their first row.
+    """
+    g, first = factorize_rows(column_values(events["session"]), column_values(events["coder"]))
+    return g, events[["session", "coder"]].iloc[first].reset_index(drop=True)
 
 
 def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms: int) -> Corpus:
@@ -260,16 +293,13 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
     without state events (a bids-and-responses scheme) ends 1 ms after its last event, so that its
     last event lies inside ``[0, T)``.
     """
-    groups_of = events[["session", "coder"]]
-    events = _arrow_text_as_categories(events)
-    g, first = _factorize_rows(_values(events["session"]), _values(events["coder"]))
-    n_groups = len(first)
-    groups = groups_of.iloc[first].reset_index(drop=True)
+    g, groups = group_ids(events)
+    n_groups = len(groups)
 
-    onset = _ms(events["onset_s"].to_numpy(dtype=float))
+    onset = to_ms(events["onset_s"].to_numpy(dtype=float))
     offset_raw = events["offset_s"].to_numpy(dtype=float)
     is_state = np.isfinite(offset_raw)
-    offset = _ms(offset_raw)
+    offset = to_ms(offset_raw)
     end = np.full(n_groups, -1, dtype=np.int64)
     np.maximum.at(end, g[is_state], offset[is_state])
     last_onset = np.full(n_groups, -1, dtype=np.int64)
@@ -279,9 +309,9 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
     stride = int(ceil_div(furthest + 2 * reach_ms + 2 * unit_ms + 1000, unit_ms)) * unit_ms
     base = g * stride
 
-    tier_codes, tier_first = _factorize_rows(_values(events["tier"]))
+    tier_codes, tier_first = factorize_rows(column_values(events["tier"]))
     tier_id = {str(events["tier"].iat[i]): k for k, i in enumerate(tier_first)}
-    code_column = _values(events["code"])
+    code_column = column_values(events["code"])
     code_categories = (
         events["code"].cat.categories
         if isinstance(events["code"].dtype, pd.CategoricalDtype)

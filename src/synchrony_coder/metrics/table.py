@@ -11,7 +11,13 @@ from .corpus import Windows, build_corpus, elementary_intervals
 from .lagged import lagged_correlations, sync_summary
 from .synchrony import code_proportions, engagement_metrics
 
-__all__ = ["METRIC_COLUMNS", "lagged_synchrony", "repair_column", "session_metrics"]
+__all__ = [
+    "METRIC_COLUMNS",
+    "lagged_synchrony",
+    "positive_ms",
+    "repair_column",
+    "session_metrics",
+]
 
 MAX_LAG_S = 3.0
 
@@ -40,7 +46,8 @@ def repair_column(repair_within: float) -> str:
     return f"prop_repaired_within_{repair_within:g}s"
 
 
-def _to_ms(name: str, seconds: float) -> int:
+def positive_ms(name: str, seconds: float) -> int:
+    """``seconds`` as whole milliseconds; ValueError naming ``name`` unless finite and ≥ 1 ms."""
     ms = int(round(float(seconds) * 1000))
     if not np.isfinite(seconds) or ms <= 0:
         raise ValueError(f"{name} must be a positive number of seconds (≥ 0.001), not {seconds!r}")
@@ -146,8 +153,8 @@ def session_metrics(
     ['all', 'play', 'still_face', 'reunion']
     """
     sch = scheme or load_scheme()
-    window_ms = _to_ms("window", window)
-    unit_ms = _to_ms("unit", unit)
+    window_ms = positive_ms("window", window)
+    unit_ms = positive_ms("unit", unit)
     repair_ms = int(round(float(repair_within) * 1000))
     if not np.isfinite(repair_within) or repair_ms < 0:
         raise ValueError(f"repair_within must be ≥ 0 seconds, not {repair_within!r}")
@@ -316,7 +323,7 @@ def lagged_synchrony(
         fewer than 3 pairs or without variance. Empty when the scheme has no engagement roles.
     """
     sch = scheme or load_scheme()
-    unit_ms = _to_ms("unit", unit)
+    unit_ms = positive_ms("unit", unit)
     max_lag_units = int(np.floor(float(max_lag) * 1000 / unit_ms + 1e-9))
     if max_lag_units < 0:
         raise ValueError(f"max_lag must be ≥ 0 seconds, not {max_lag!r}")

@@ -1,0 +1,151 @@
+"""Events as the integer arrays sequential analysis works on, and the names of codes.
+
+A code is written ``tier:code`` (``infant_bid:fuss``); ``tier:*`` stands for any code of the tier
+(as §3's contingency takes any bid as given). Times become integer milliseconds, the table's
+precision (SCIENCE.md §1), with the metrics' own helpers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..metrics.corpus import column_values, factorize_rows, group_ids, to_ms
+from ..scheme import Scheme
+
+__all__ = [
+    "CodeSpec",
+    "Coded",
+    "SequentialError",
+    "code_spec",
+    "coded_events",
+    "labels",
+    "tier_codes",
+]
+
+
+class SequentialError(DataError):
+    """A request sequential analysis cannot answer (unknown code, repeats under no-repeats, ...)."""
+
+
+@dataclass(frozen=True)
+class CodeSpec:
+    """One code, or every code of a tier (``code == "*"``)."""
+
+    tier: str
+    code: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.tier}:{self.code}"
+
+    def codes(self, scheme: Scheme) -> list[tuple[str, str]]:
+        """The (tier, code) pairs this stands for."""
+        if self.code == "*":
+            return [(self.tier, c) for c in scheme.tier(self.tier).code_names]
+        return [(self.tier, self.code)]
+
+
+def code_spec(text: str | tuple[str, str] | CodeSpec, scheme: Scheme) -> CodeSpec:
+    """Parse ``tier:code`` (or ``tier:*``) and check it against the scheme.
+
+    Raises
+    ------
+    SequentialError
+        Naming the unknown tier or code and what the scheme has.
+    """
+    if isinstance(text, CodeSpec):
+        spec = text
+    elif isinstance(text, tuple):
+        spec = CodeSpec(*text)
+    else:
+        tier, sep, code = str(text).partition(":")
+        if not sep or not tier or not code:
+            raise SequentialError(f"{text!r}: write a code as TIER:CODE (or TIER:* for any code)")
+        spec = CodeSpec(tier.strip(), code.strip())
+    if not scheme.has_tier(spec.tier):
+        raise SequentialError(
+            f"{spec.name}: scheme {scheme.name!r} has no tier {spec.tier!r} "
+            f"(tiers: {', '.join(scheme.tier_names)})"
+        )
+    names = scheme.tier(spec.tier).code_names
+    if spec.code != "*" and spec.code not in names:
+        raise SequentialError(
+            f"{spec.name}: tier {spec.tier!r} has no code {spec.code!r} (codes: {', '.join(names)})"
+        )
+    return spec
+
+
+@dataclass(frozen=True)
+class Coded:
+    """The events of the chosen codes, one array entry per event, in table order."""
+
+    groups: pd.DataFrame  # session, coder; row i is group i (every group of the table)
+    codes: tuple[tuple[str, str], ...]  # (tier, code) of each code index
+    group: np.ndarray  # group of each event
+    code: np.ndarray  # index into ``codes``
+    onset: np.ndarray  # ms
+    offset: np.ndarray  # ms; −1 for point events
+    end: np.ndarray  # T of each group, ms: its latest offset or onset, any tier
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.groups)
+
+
+def coded_events(events: pd.DataFrame, scheme: Scheme, codes: list[tuple[str, str]]) -> Coded:
+    """Keep the events of ``codes`` (every group of the table stays, even without such events).
+
+    Events without an onset (being created in the app) are left out; codes the scheme does not
+    know are ignored (a validated table has none).
+    """
+    onset_s = events["onset_s"].to_numpy(dtype=float)
+    if not np.isfinite(onset_s).all():
+        events = events[np.isfinite(onset_s)]
+        onset_s = onset_s[np.isfinite(onset_s)]
+    group, groups = group_ids(events)
+    pair, first = factorize_rows(column_values(events["tier"]), column_values(events["code"]))
+    index = {c: i for i, c in enumerate(codes)}
+    tiers = events["tier"].iloc[first].to_numpy()
+    names = events["code"].iloc[first].to_numpy()
+    lookup = np.array(
+        [index.get((str(t), str(c)), -1) for t, c in zip(tiers, names, strict=True)] + [-1],
+        dtype=np.int64,
+    )
+    code = lookup[pair] if len(pair) else np.zeros(0, dtype=np.int64)
+
+    onset = to_ms(onset_s)
+    offset_s = events["offset_s"].to_numpy(dtype=float)
+    offset = np.where(np.isfinite(offset_s), to_ms(offset_s), -1)
+    end = np.zeros(len(groups), dtype=np.int64)
+    if len(group):  # the maximum of each run of rows of one group, then of each group
+        runs = np.flatnonzero(np.diff(group, prepend=-1))
+        np.maximum.at(end, group[runs], np.maximum.reduceat(np.maximum(onset, offset), runs))
+    keep = code >= 0
+    return Coded(
+        groups=groups,
+        codes=tuple(codes),
+        group=group[keep],
+        code=code[keep],
+        onset=onset[keep],
+        offset=offset[keep],
+        end=end,
+    )
+
+
+def tier_codes(scheme: Scheme, tiers: list[str]) -> list[tuple[str, str]]:
+    """Every (tier, code) of ``tiers``, in the scheme's tier order, then each tier's code order."""
+    for t in tiers:
+        if not scheme.has_tier(t):
+            raise SequentialError(
+                f"scheme {scheme.name!r} has no tier {t!r} (tiers: {', '.join(scheme.tier_names)})"
+            )
+    return [(t.name, c) for t in scheme.tiers if t.name in tiers for c in t.code_names]
+
+
+def labels(names, codes: np.ndarray) -> pd.Categorical:
+    """A text column of many rows from few ``names``: a categorical (cheap to build and store)."""
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object))

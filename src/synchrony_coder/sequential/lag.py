@@ -1,0 +1,206 @@
+"""Event lag sequential analysis: lag tables of chosen tiers per session × coder and pooled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..scheme import Scheme, load_scheme
+from .coded import Coded, SequentialError, coded_events, labels, tier_codes
+from .stats import cell_statistics
+
+__all__ = ["LAG_COLUMNS", "POOLED", "event_sequences", "lag_counts", "lag_table", "tables_of"]
+
+POOLED = "all"  # the session of pooled rows
+LAG_COLUMNS: tuple[str, ...] = (
+    "session",
+    "coder",
+    "given",
+    "target",
+    "lag",
+    "count",
+    "expected",
+    "transitional_prob",
+    "adjusted_residual",
+    "yules_q",
+    "odds_ratio",
+)
+_STATISTICS = LAG_COLUMNS[5:]
+
+
+def event_sequences(coded: Coded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every group's events in sequence order: (group, code, onset_ms) of each position.
+
+    Onset order; ties by the scheme's tier order, then code name (SCIENCE.md §7); a state event
+    counts at its onset. Groups follow one another in group order.
+    """
+    tier_rank = {t: r for r, t in enumerate(dict.fromkeys(t for t, _ in coded.codes))}
+    tie = sorted(
+        range(len(coded.codes)), key=lambda i: (tier_rank[coded.codes[i][0]], coded.codes[i][1])
+    )
+    rank = np.empty(len(coded.codes), dtype=np.int64)
+    rank[tie] = np.arange(len(tie))
+    k = max(len(coded.codes), 1)
+    span = int(coded.onset.max(initial=0)) + 1
+    # one integer key; a stable sort is quick on the table's runs of sorted onsets
+    key = (coded.group * span + coded.onset) * k + rank[coded.code]
+    order = np.argsort(key, kind="stable")
+    return coded.group[order], coded.code[order], coded.onset[order]
+
+
+def lag_counts(
+    group: np.ndarray, code: np.ndarray, n_groups: int, n_codes: int, lag: int
+) -> np.ndarray:
+    """Tallies (n_groups, K, K): position i with a position i + lag in the same group gives one
+    tally in (code at i, code at i + lag)."""
+    k = n_codes
+    if len(group) <= lag:
+        return np.zeros((n_groups, k, k), dtype=np.int64)
+    same = group[lag:] == group[:-lag]
+    cell = (group[:-lag][same] * k + code[:-lag][same]) * k + code[lag:][same]
+    return np.bincount(cell, minlength=n_groups * k * k).reshape(n_groups, k, k)
+
+
+def lag_table(
+    events: pd.DataFrame,
+    scheme: Scheme | None = None,
+    *,
+    tiers: Sequence[str],
+    max_lag: int = 1,
+    no_repeats: bool = False,
+    pooled: bool = True,
+) -> pd.DataFrame:
+    """Lag sequential statistics of every (given, target) pair of codes of ``tiers``.
+
+    Parameters
+    ----------
+    events
+        The tidy events table (SCIENCE.md §1), one or many sessions and coders.
+    scheme
+        Default: the default scheme.
+    tiers
+        The tiers whose events make up the sequences; every code of them is a row and a column
+        of the tables, also codes that never occur.
+    max_lag
+        Tables for lags 1 … ``max_lag``.
+    no_repeats
+        A code cannot follow itself: the lag-1 diagonal is a structural zero, expected counts come
+        from iterative proportional fitting and the adjusted residuals from the fitted log-linear
+        model (Bakeman & Quera, 1995; 2011, ch. 10). Tables of lags ≥ 2 have no structural zero (a
+        code may recur two events later). A sequence in which a code follows itself is an error.
+    pooled
+        Add, per coder, rows with session ``all`` from the tables summed over that coder's
+        sessions before the statistics are taken (as GSEQ pools).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per session × coder × lag × given × target (then the pooled rows): ``session,
+        coder, given, target, lag, count, expected, transitional_prob, adjusted_residual,
+        yules_q, odds_ratio``; codes written ``tier:code``. NaN where a statistic is undefined.
+
+    Notes
+    -----
+    Per session × coder, the chosen tiers' events in onset order (ties: the scheme's tier order,
+    then code name; a state event counts at its onset) form one sequence; each position i with a
+    position i + L gives one tally in (code at i, code at i + L). With row sums x_g+, column sums
+    x_+t and total N: expected e_gt = x_g+ x_+t / N, transitional probability x_gt / x_g+,
+    adjusted residual z = (x_gt − e_gt)/√(e_gt (1 − x_g+/N)(1 − x_+t/N)) (Allison & Liker, 1982),
+    and Yule's Q and the odds ratio of the 2 × 2 collapse (g vs not g) × (t vs not t)
+    (Bakeman & Quera, 2011, ch. 9). See :mod:`.stats` for the structural-zero case.
+
+    References
+    ----------
+    Allison, P. D., & Liker, J. K. (1982). Analyzing sequential categorical data on dyadic
+    interaction: A comment on Gottman. *Psychological Bulletin, 91*(2), 393–403.
+    Bakeman, R., & Quera, V. (1995). Log-linear approaches to lag-sequential analysis when
+    consecutive codes may and cannot repeat. *Psychological Bulletin, 118*(2), 272–284.
+    Bakeman, R., & Quera, V. (2011). *Sequential analysis and observational methods for the
+    behavioral sciences*. Cambridge University Press.
+
+    Examples
+    --------
+    >>> from synchrony_coder.simulate import simulate_session
+    >>> table = lag_table(simulate_session(seed=1), tiers=["infant_bid", "caregiver_response"])
+    >>> table.loc[0, ["session", "given", "target"]].tolist()
+    ['s01', 'infant_bid:vocalize', 'infant_bid:vocalize']
+    """
+    sch = scheme or load_scheme()
+    max_lag = int(max_lag)
+    if max_lag < 1:
+        raise SequentialError(f"the lag must be a whole number ≥ 1, not {max_lag}")
+    if not tiers:
+        raise SequentialError("choose at least one tier for the sequences")
+    codes = tier_codes(sch, list(tiers))
+    coded = coded_events(events, sch, codes)
+    k, n_groups = len(codes), coded.n_groups
+    group, code, onset = event_sequences(coded)
+    counts = np.stack(
+        [lag_counts(group, code, n_groups, k, lag) for lag in range(1, max_lag + 1)], axis=1
+    )  # (groups, lags, K, K)
+    if no_repeats:
+        _refuse_repeats(coded, group, code, onset)
+
+    who, coder_id, coder_names = tables_of(coded, pooled)
+    if pooled and n_groups:
+        summed = np.zeros((len(coder_names), *counts.shape[1:]), dtype=np.int64)
+        np.add.at(summed, coder_id[:n_groups], counts)
+        counts = np.concatenate([counts, summed])
+    structural = np.zeros((max_lag, k, k), dtype=bool)
+    if no_repeats:
+        structural[0] = np.eye(k, dtype=bool)
+    return _rows(counts, who, coder_id, coder_names, [f"{t}:{c}" for t, c in codes], structural)
+
+
+def tables_of(coded: Coded, pooled: bool):
+    """Session and coder of each table: the groups, then (if ``pooled``) one per coder.
+
+    Returns (session labels, coder index of each table, coder names).
+    """
+    coder_id, coder_names = pd.factorize(coded.groups["coder"], sort=False)
+    sessions, session_id = list(coded.groups["session"]), np.arange(coded.n_groups)
+    if pooled and coded.n_groups:
+        coder_id = np.concatenate([coder_id, np.arange(len(coder_names))])
+        session_id = np.concatenate([session_id, np.full(len(coder_names), len(sessions))])
+        sessions.append(POOLED)
+    # a session name may recur across coders: one category per distinct name
+    ids, names = pd.factorize(pd.Series(sessions, dtype=object).iloc[session_id], sort=False)
+    return labels(names, ids), coder_id, list(coder_names)
+
+
+def _rows(counts, who, coder_id, coder_names, names, structural) -> pd.DataFrame:
+    """The tidy rows of tables (tables, lags, K, K), in table × lag × given × target order."""
+    n_tables, n_lags, k, _ = counts.shape
+    stats = {c: np.empty(counts.shape) for c in _STATISTICS}
+    for lag in range(n_lags):
+        s = cell_statistics(counts[:, lag], structural[lag] if structural[lag].any() else None)
+        for c in _STATISTICS:
+            stats[c][:, lag] = s[c]
+    per_table = n_lags * k * k
+    cell = np.arange(n_tables * per_table)
+    out = {
+        "session": labels(who.categories, np.repeat(who.codes, per_table)),
+        "coder": labels(coder_names, np.repeat(coder_id, per_table)),
+        "given": labels(names, cell // k % k),
+        "target": labels(names, cell % k),
+        "lag": cell // (k * k) % n_lags + 1,
+    }
+    out.update({c: stats[c].ravel() for c in _STATISTICS})
+    out["count"] = counts.ravel().astype(np.int64)
+    return pd.DataFrame(out)
+
+
+def _refuse_repeats(coded: Coded, group, code, onset) -> None:
+    same = (group[1:] == group[:-1]) & (code[1:] == code[:-1])
+    if not same.any():
+        return
+    i = int(np.flatnonzero(same)[0]) + 1
+    g = int(group[i])
+    tier, name = coded.codes[int(code[i])]
+    raise SequentialError(
+        f"session {coded.groups['session'].iat[g]}, coder {coded.groups['coder'].iat[g]}: "
+        f"{tier}:{name} at {onset[i] / 1000:.3f} s follows itself, which no-repeats rules out "
+        "(merge or recode such events, or analyse without no-repeats)"
+    )

@@ -1,0 +1,117 @@
+"""Cell statistics of lag tables: expected counts, transitional probabilities, adjusted residuals,
+Yule's Q and odds ratios, for a stack of K × K tables at once (Bakeman & Quera, 2011, ch. 9–10).
+
+Without structural zeros the expected count is e = x_g+ x_+t / N and the adjusted residual is
+Allison & Liker's (1982) z; both equal the statistics of the 2 × 2 collapse (g vs not g) × (t vs
+not t), which :func:`synchrony_coder.metrics.contingency.two_by_two` computes for lag tables and
+time windows alike. With structural zeros (a code that cannot follow itself), expected counts are
+the quasi-independence model fitted by iterative proportional fitting, and the adjusted residual is
+the standardized residual of that log-linear model, (x − e)/√(e (1 − h)) with h the diagonal of
+its hat matrix (Haberman, 1979; Christensen, 1997, p. 357), as Bakeman & Quera (1995; 2011, ch. 10)
+recommend; it reduces to Allison & Liker's z when there are no structural zeros.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics.contingency import two_by_two
+from ..metrics.corpus import ratio
+
+__all__ = ["IPF_TOLERANCE", "cell_statistics", "fit_quasi_independence"]
+
+IPF_TOLERANCE = 1e-10  # largest margin error, relative to N, before fitting stops
+IPF_MAX_ITERATIONS = 10_000
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, 0 where den is 0 (an empty margin scales its cells to 0)."""
+    ok = den > 0
+    return np.where(ok, num / np.where(ok, den, 1.0), 0.0)
+
+
+def fit_quasi_independence(x: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Expected counts of tables ``x`` (…, K, K) under quasi-independence.
+
+    Iterative proportional fitting (Bishop, Fienberg & Holland, 1975; Wickens, 1989, pp. 107–112):
+    start from 1 in every allowed cell and 0 in structural zeros, then scale rows and columns in
+    turn to the observed margins until they match within ``IPF_TOLERANCE`` · N.
+    """
+    x = np.asarray(x, dtype=float)
+    rows, cols = x.sum(-1), x.sum(-2)
+    n = np.maximum(rows.sum(-1), 1.0)[..., None]
+    e = np.broadcast_to(allowed, x.shape).astype(float)
+    for _ in range(IPF_MAX_ITERATIONS):
+        e = e * _share(rows, e.sum(-1))[..., :, None]
+        e = e * _share(cols, e.sum(-2))[..., None, :]
+        if (np.abs(e.sum(-1) - rows) <= IPF_TOLERANCE * n).all():
+            break
+    return e
+
+
+def _hat_diagonal(expected: np.ndarray) -> np.ndarray:
+    """Diagonal of the hat matrix of the row + column log-linear model, cell by cell.
+
+    With weights W = diag(e) over the cells and the design of row and column indicators, the
+    information matrix is [[diag(e_g+), E], [Eᵀ, diag(e_+t)]] and h_gt = e_gt (P_gg + P_tt +
+    2 P_gt) with P its pseudo-inverse (the design's one redundant direction, and empty rows or
+    columns, drop out of it).
+    """
+    k = expected.shape[-1]
+    info = np.zeros((*expected.shape[:-2], 2 * k, 2 * k))
+    idx = np.arange(k)
+    info[..., idx, idx] = expected.sum(-1)
+    info[..., k + idx, k + idx] = expected.sum(-2)
+    info[..., :k, k:] = expected
+    info[..., k:, :k] = np.swapaxes(expected, -1, -2)
+    p = np.linalg.pinv(info, rcond=1e-10, hermitian=True)
+    pg = p[..., idx, idx][..., :, None]
+    pt = p[..., k + idx, k + idx][..., None, :]
+    return expected * (pg + pt + 2 * p[..., :k, k:])
+
+
+def cell_statistics(x: np.ndarray, structural: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Every cell's statistics for a stack of lag tables.
+
+    Parameters
+    ----------
+    x
+        Counts, shape (…, K, K): given (row) × target (column).
+    structural
+        K × K booleans, True for structural zeros (cells that cannot occur), or None.
+
+    Returns
+    -------
+    dict
+        Arrays shaped like ``x``: ``count``; ``expected``; ``transitional_prob`` = x_gt / x_g+;
+        ``adjusted_residual``; ``yules_q`` and ``odds_ratio`` of the 2 × 2 collapse (g vs not g) ×
+        (t vs not t). NaN where a value is undefined (an empty row, an expected count of 0, a zero
+        in the odds ratio's denominator) and in structural-zero cells.
+    """
+    x = np.asarray(x, dtype=float)
+    rows, cols = x.sum(-1), x.sum(-2)
+    n = rows.sum(-1)[..., None, None]
+    collapse = two_by_two(
+        x,
+        rows[..., :, None] - x,
+        cols[..., None, :] - x,
+        n - rows[..., :, None] - cols[..., None, :] + x,
+    )
+    out = {
+        "count": x,
+        "transitional_prob": ratio(x, np.broadcast_to(rows[..., :, None], x.shape)),
+        "yules_q": collapse["yules_q"],
+        "odds_ratio": collapse["odds_ratio"],
+    }
+    if structural is None or not np.any(structural):
+        out["expected"] = ratio(rows[..., :, None] * cols[..., None, :], n)
+        out["adjusted_residual"] = collapse["adjusted_residual"]
+        return out
+    expected = fit_quasi_independence(x, ~structural)
+    var = expected * (1 - _hat_diagonal(expected))
+    z = ratio(x - expected, np.sqrt(np.where(var > 1e-9 * np.maximum(expected, 1), var, 0.0)))
+    out["expected"] = expected
+    out["adjusted_residual"] = z
+    for key in ("adjusted_residual", "yules_q", "odds_ratio"):
+        out[key] = np.where(structural, np.nan, out[key])
+    return out

@@ -1,0 +1,187 @@
+"""Time-window sequential analysis of any given and target code, per session × coder and pooled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..metrics.contingency import time_window_table, two_by_two
+from ..metrics.corpus import Windows, ceil_div
+from ..metrics.table import positive_ms
+from ..scheme import Scheme, load_scheme
+from .coded import CodeSpec, SequentialError, code_spec, coded_events, labels
+from .lag import tables_of
+
+__all__ = ["WINDOW_COLUMNS", "window_table"]
+
+WINDOW_COLUMNS: tuple[str, ...] = (
+    "session",
+    "coder",
+    "given",
+    "target",
+    "window_lo_s",
+    "window_hi_s",
+    "n_units",
+    "joint_units",
+    "given_units",
+    "target_units",
+    "yules_q",
+    "odds_ratio",
+    "adjusted_residual",
+)
+
+Pair = tuple[str | CodeSpec, str | CodeSpec]
+
+
+def window_table(
+    events: pd.DataFrame,
+    scheme: Scheme | None = None,
+    *,
+    pairs: Sequence[Pair],
+    window: tuple[float, float] = (0.0, 2.0),
+    unit: float = 0.1,
+    pooled: bool = True,
+) -> pd.DataFrame:
+    """Does the target follow the given code within a window more than chance? Per pair of codes.
+
+    Parameters
+    ----------
+    events
+        The tidy events table (SCIENCE.md §1), one or many sessions and coders.
+    scheme
+        Default: the default scheme.
+    pairs
+        (given, target) pairs, each code written ``tier:code`` or ``tier:*`` (any code of the
+        tier), or as a :class:`~.coded.CodeSpec`.
+    window
+        (lo, hi) in seconds, 0 ≤ lo < hi: a unit is *given* when its midpoint lies in
+        (o + lo, o + hi] for an onset o of the given code.
+    unit
+        u, the time unit in seconds.
+    pooled
+        Add, per coder, rows with session ``all`` from the 2 × 2 tables summed over that coder's
+        sessions (as GSEQ pools).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per session × coder × pair (then the pooled rows): ``session, coder, given,
+        target, window_lo_s, window_hi_s, n_units, joint_units, given_units, target_units,
+        yules_q, odds_ratio, adjusted_residual``. NaN where a statistic is undefined.
+
+    Notes
+    -----
+    Timed-event sequential analysis (Bakeman & Quera, 2011, ch. 11; Bakeman, Deckner & Quera,
+    2005; SCIENCE.md §7): units ``[k·u, (k+1)·u)`` cover ``[0, ⌈T/u⌉·u)``, T being the session's
+    latest offset or onset (any tier); a unit is *given* as above, *target* when the target code
+    is active at its midpoint m (a state: onset ≤ m < offset) or one of its onsets falls in the
+    unit (a point code). The 2 × 2 table of units (``joint_units`` = given and target) gives
+    Yule's Q = (ad − bc)/(ad + bc), the odds ratio ad/bc and the adjusted residual of the
+    (given, target) cell (:func:`synchrony_coder.metrics.contingency.two_by_two`). The metrics'
+    ``yules_q`` (SCIENCE.md §3) is this analysis with given ``bid:*``, target ``response:*`` and
+    the window (0, W], computed by the same code.
+
+    References
+    ----------
+    Bakeman, R., Deckner, D. F., & Quera, V. (2005). Analysis of behavioral streams. In D. M.
+    Teti (Ed.), *Handbook of research methods in developmental science* (pp. 394–420). Blackwell.
+    Bakeman, R., & Quera, V. (2011). *Sequential analysis and observational methods for the
+    behavioral sciences*. Cambridge University Press.
+    """
+    sch = scheme or load_scheme()
+    unit_ms = positive_ms("unit", unit)
+    lo, hi = (float(v) for v in window)
+    lo_ms, hi_ms = round(lo * 1000), round(hi * 1000)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo_ms < 0 or hi_ms <= lo_ms:
+        raise SequentialError(
+            f"the window (lo, hi] needs 0 ≤ lo < hi seconds, not ({lo:g}, {hi:g}]"
+        )
+    if not pairs:
+        raise SequentialError("choose at least one (given, target) pair of codes")
+    specs = [(code_spec(g, sch), code_spec(t, sch)) for g, t in pairs]
+    codes = list(dict.fromkeys(c for pair in specs for spec in pair for c in spec.codes(sch)))
+    coded = coded_events(events, sch, codes)
+    n_groups = coded.n_groups
+
+    stride = (
+        int(ceil_div(int(coded.end.max(initial=0)) + hi_ms + 2 * unit_ms + 1000, unit_ms)) * unit_ms
+    )
+    origin = np.arange(n_groups, dtype=np.int64) * stride
+    windows = Windows(
+        origin, origin + ceil_div(coded.end, unit_ms) * unit_ms, np.arange(n_groups), n_groups
+    )
+    start = coded.group * stride + coded.onset
+    order = np.argsort(coded.code * (int(start.max(initial=0)) + 1) + start, kind="stable")
+    bounds = np.searchsorted(coded.code[order], np.arange(len(codes) + 1))
+    slot = {c: i for i, c in enumerate(codes)}
+
+    stop = coded.group * stride + coded.offset
+
+    def rows_of(spec: CodeSpec) -> np.ndarray:
+        """The events of the spec's codes, in onset order."""
+        parts = [order[bounds[slot[c]] : bounds[slot[c] + 1]] for c in spec.codes(sch)]
+        rows = np.concatenate(parts)
+        return rows if len(parts) == 1 else rows[np.argsort(start[rows], kind="stable")]
+
+    # every pair on its own copy of the axis, one after another: one pass answers them all
+    span = n_groups * stride
+    given, points, bout_start, bout_stop = [], [], [], []
+    for p, (g, t) in enumerate(specs):
+        given.append(start[rows_of(g)] + p * span)
+        rows = rows_of(t)
+        if sch.tier(t.tier).is_state:
+            bout_start.append(start[rows] + p * span)
+            bout_stop.append(stop[rows] + p * span)
+        else:
+            points.append(start[rows] + p * span)
+    n_pairs = len(specs)
+    shift = np.repeat(np.arange(n_pairs, dtype=np.int64) * span, n_groups)
+    copies = Windows(
+        np.tile(windows.start, n_pairs) + shift,
+        np.tile(windows.stop, n_pairs) + shift,
+        np.arange(n_pairs * n_groups),
+        n_pairs * n_groups,
+    )
+    cells = time_window_table(
+        np.concatenate(given),
+        np.concatenate(points) if points else None,
+        (np.concatenate(bout_start), np.concatenate(bout_stop)) if bout_start else None,
+        copies,
+        lo_ms=lo_ms,
+        hi_ms=hi_ms,
+        unit_ms=unit_ms,
+    )
+    cells = np.stack(cells, axis=-1).reshape(n_pairs, n_groups, 4).transpose(1, 0, 2)
+
+    who, coder_id, coder_names = tables_of(coded, pooled)
+    if pooled and n_groups:
+        summed = np.zeros((len(coder_names), *cells.shape[1:]), dtype=np.int64)
+        np.add.at(summed, coder_id[:n_groups], cells)
+        cells = np.concatenate([cells, summed])
+    n, p = cells.shape[:2]
+    a, b, c, d = (cells[..., i].ravel() for i in range(4))
+    row = np.arange(n * p)
+    table = pd.DataFrame(
+        {
+            "session": labels(who.categories, np.repeat(who.codes, p)),
+            "coder": labels(coder_names, np.repeat(coder_id, p)),
+            "given": _column([g.name for g, _ in specs], row % p),
+            "target": _column([t.name for _, t in specs], row % p),
+            "window_lo_s": lo_ms / 1000,
+            "window_hi_s": hi_ms / 1000,
+            "n_units": a + b + c + d,
+            "joint_units": a,
+            "given_units": a + b,
+            "target_units": a + c,
+            **two_by_two(a, b, c, d),
+        }
+    )
+    return table[list(WINDOW_COLUMNS)]
+
+
+def _column(per_pair: list[str], pair: np.ndarray) -> pd.Categorical:
+    """The pairs' names (which may repeat) for rows whose pair index is ``pair``."""
+    ids, names = pd.factorize(pd.Series(per_pair, dtype=object), sort=False)
+    return labels(names, ids[pair])
