@@ -6,8 +6,7 @@ wanted. Colours come from the scheme, so a figure matches the coding app.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import matplotlib
@@ -23,6 +22,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import AutoMinorLocator, MaxNLocator  # noqa: E402
 
 from ..scheme import Scheme  # noqa: E402
+from ..storage import atomic_write_bytes  # noqa: E402
 from .synchrony import matched_spans  # noqa: E402
 from .table import session_metrics  # noqa: E402
 
@@ -311,12 +311,6 @@ def _engagement_bars(ax, table, scheme: Scheme, partners, x, labels) -> None:
 def save(fig: Figure, path: str | Path) -> None:
     """Write the figure, format from the suffix (.png at 200 dpi, .svg, .pdf), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=path.suffix.lstrip(".").lower(), dpi=200)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix.lstrip(".").lower(), dpi=200)
+    atomic_write_bytes(path, buf.getvalue())
