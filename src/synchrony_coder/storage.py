@@ -149,6 +149,7 @@ class WriteError(DataError):
 
     def __init__(self, path: str | Path, exc: OSError, *, intact: bool | None = True) -> None:
         self.path = Path(path)
+        self.intact = intact  # None: the new file is in place but may not survive a power cut
         self.errno = exc.errno
         self.kind = fault_kind(exc)
         self.reason = reason(self.kind, self.path, exc)

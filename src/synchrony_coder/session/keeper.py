@@ -230,11 +230,18 @@ class Keeper:
         try:
             atomic_write_bytes(self.events_path, data)
         except WriteError as exc:
-            # the journal (up to a failed save record, if any) or the fallback still has them all
             name, n = self.events_path.name, len(self.pending)
-            raise SaveError(
-                sentence(exc.kind, self.status.where, n, name, saving=True), exc
-            ) from None
+            if exc.intact is None:  # written, but the folder's sync failed: keep the journal whole
+                self.base, self.ids, self.saved, self.pending = new, list(ids), saved, []
+                raise SaveError(
+                    f"{name} was written, but it may not survive a power cut ({exc.reason}): your "
+                    "edits are also still kept in the journal beside it; save again, or "
+                    f"{_EXPORT} (on another disk).",
+                    exc,
+                ) from None
+            # the journal (up to a failed save record, if any) or the fallback still has them all
+            where = self.status.where
+            raise SaveError(sentence(exc.kind, where, n, name, saving=True), exc) from None
         self.base, self.ids, self.saved, self.pending = new, list(ids), saved, []
         if not self._write_back():
             self.journal.close()
