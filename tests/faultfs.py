@@ -15,6 +15,7 @@ from pathlib import Path
 from synchrony_coder import storage
 
 ERRNOS = {"ENOSPC": errno.ENOSPC, "EACCES": errno.EACCES, "EIO": errno.EIO}
+OTHER = {"ENOENT": errno.ENOENT}  # a folder gone (not in the matrix: ENOSPC/EACCES/EIO are)
 FAULTS = ("ENOSPC", "EACCES", "EIO", "short", "crash")
 OPS = ("open", "write", "fsync", "close", "replace", "unlink", "mkdir", "truncate")
 
@@ -64,7 +65,8 @@ class FaultyOps(storage.Ops):
             raise Crash(f"killed before {op} {path}")
         if self.fault == "short":
             return True
-        raise OSError(ERRNOS[self.fault], os.strerror(ERRNOS[self.fault]), path)
+        code = {**ERRNOS, **OTHER}[self.fault]
+        raise OSError(code, os.strerror(code), path)
 
     def _path(self, fd: int) -> str:
         """The file of ``fd``, also for descriptors opened before this was installed (Linux)."""

@@ -215,17 +215,18 @@ def make_dirs(folder: str | Path) -> None:
         raise WriteError(folder, exc, intact=False) from None
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
+def atomic_write_text(path: str | Path, text: str, *, make_folder: bool = True) -> None:
     """Replace ``path`` with ``text`` (UTF-8) atomically and durably; see :func:`atomic_write_bytes`."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), make_folder=make_folder)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+def atomic_write_bytes(path: str | Path, data: bytes, *, make_folder: bool = True) -> None:
     """Replace ``path`` with ``data`` atomically and durably.
 
     Temporary file in the same folder (the old file's permissions), every byte written, fsync,
     close, rename over ``path``, fsync the folder. On any failure the temporary file is removed
-    and ``path`` is as it was.
+    and ``path`` is as it was. ``make_folder=False``: a missing folder is an error (a session's
+    folder that vanished must not be made again, empty, where it was mounted).
 
     Raises
     ------
@@ -234,7 +235,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """
     path = Path(path)
     existed = path.exists()
-    make_dirs(path.parent)
+    if make_folder:
+        make_dirs(path.parent)
     try:
         mode: int | None = path.stat().st_mode & 0o777
     except OSError:

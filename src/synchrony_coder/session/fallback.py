@@ -67,6 +67,7 @@ def fallback_journal(
             "since": time.time(),
             "saved": [[i, event_json(e)] for i, e in saved.items()],
         },
+        make_folder=True,
     )
 
 

@@ -207,12 +207,14 @@ def read_journal(events_path: Path) -> list[Change]:
 class Journal:
     """An append-only, fsynced log of the changes made since the CSV was last saved.
 
-    ``header`` adds fields to the header line (the fallback journal names its session there).
+    ``header`` adds fields to the header line (the fallback journal names its session there);
+    ``make_folder``: create the journal's folder if missing (never for a session's folder).
     """
 
-    def __init__(self, path: Path, header: dict | None = None) -> None:
+    def __init__(self, path: Path, header: dict | None = None, make_folder: bool = False) -> None:
         self.path = Path(path)
         self.header = dict(header or {})
+        self.make_folder = make_folder
         self._log = AppendLog(self.path)
 
     @property
@@ -228,7 +230,7 @@ class Journal:
             _line(_change_record(c, base)) for c in changes
         )
         try:
-            atomic_write_bytes(self.path, data)
+            atomic_write_bytes(self.path, data, make_folder=self.make_folder)
         except BaseException:
             self._log.broken = True
             raise

@@ -149,7 +149,9 @@ class Keeper:
             return True
         if self._write_back():
             return True
-        if self.status.where == "memory":
+        if self.status.where == "fallback":
+            self._announce("fallback")  # the reason may have changed (the folder is back, but...)
+        else:
             self._fall_back(None)
         return False
 
@@ -228,7 +230,7 @@ class Keeper:
             with suppress(WriteError):  # the journal is rewritten whole after the save
                 self.journal.saving(self.base, new, ids)
         try:
-            atomic_write_bytes(self.events_path, data)
+            atomic_write_bytes(self.events_path, data, make_folder=False)
         except WriteError as exc:
             name, n = self.events_path.name, len(self.pending)
             if exc.intact is None:  # written, but the folder's sync failed: keep the journal whole

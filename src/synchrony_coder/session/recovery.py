@@ -82,7 +82,7 @@ def settle(unsaved: Leftover) -> tuple[str, ...]:
         path, data = unsaved.damaged
         aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
-            atomic_write_bytes(aside, data)
+            atomic_write_bytes(aside, data, make_folder=False)
             notes[0] += f"; the damaged journal is kept as {aside.name}"
         except WriteError:
             pass  # the journal itself is rewritten only when the session is writable
