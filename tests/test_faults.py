@@ -50,16 +50,15 @@ CAUSE = {"ENOSPC": "full", "EACCES": "writable", "EIO": "error"}
 
 
 def coder_edit(k: int, events):
-    """The coder's k-th edit (deterministic). Edit 2 deletes the first event added, which is not
-    the first row of the CSV saved after edit 1: recovery must map rows to ids."""
-    if k == 0:
-        return add_event(events, SCHEME, "infant_bid", "reach", 2.0, 50)
-    if k == 1:
-        return add_event(events, SCHEME, "infant_bid", "gaze", 1.0, 25)
-    if k == 2:
-        return delete_event(events, 0)
+    """The coder's k-th edit (deterministic). Edit 3 deletes the first event added, which is not
+    the first row of the CSV saved after edit 2: recovery must map rows to ids."""
+    if k < 3:
+        code, t = [("reach", 2.0), ("gaze", 1.0), ("vocalize", 3.0)][k]
+        return add_event(events, SCHEME, "infant_bid", code, t, int(t * 25))
     if k == 3:
-        return move_onset(events, SCHEME, 1, 1.5, 37)
+        return delete_event(events, 0)
+    if k == 4:
+        return move_onset(events, SCHEME, 2, 2.5, 62)
     return add_event(events, SCHEME, "caregiver_response", "touch", 0.5 + k, 12 + 25 * k)
 
 
@@ -75,18 +74,18 @@ def shown(session_or_events) -> list:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    """A session saved after two edits, with two more unsaved (in its journal); the events."""
+    """A session saved after three edits, with two more unsaved (in its journal); the events."""
     folder = tmp_path_factory.mktemp("template") / "s09"
     folder.mkdir()
     (folder / "video.mp4").write_bytes(b"not decoded here")
     (folder / "session.toml").write_text('session = "s09"\n[[videos]]\npath = "video.mp4"\n')
     s = open_session(folder)
     expected: dict = {}
-    for k in range(4):
+    for k in range(5):
         change = coder_edit(k, s.events)
         s.apply(change)
         expected = apply_change(expected, change)
-        if k == 1:
+        if k == 2:
             s.save()
     s.close()
     assert dict(open_session(folder).events) == expected  # reopened, with the ids it had
@@ -111,7 +110,7 @@ def scratch(tmp_path, monkeypatch):
 
 # -- what a coder does, one at a time under faults ---------------------------------------------
 def _edit(folder, session):
-    change = coder_edit(4, session.events)
+    change = coder_edit(5, session.events)
     return session, change
 
 
@@ -129,7 +128,7 @@ def prepare(scenario: str, folder: Path) -> CodingSession | None:
 
 def act(scenario: str, folder: Path, s: CodingSession | None) -> CodingSession | None:
     if scenario == "edit":
-        s.apply(coder_edit(4, s.events))
+        s.apply(coder_edit(5, s.events))
     elif scenario == "save":
         s.save()
     elif scenario == "open":
@@ -156,7 +155,7 @@ def steps_of(scenario: str, template, scratch: Path) -> list[tuple[str, str]]:
 def run_one(scenario, template, scratch, n, at, fault, sticky) -> str:
     """One fault at step ``at`` of ``scenario``; checks the promises; returns the outcome."""
     expected = template[1]
-    after = apply_change(expected, coder_edit(4, expected)) if scenario == "edit" else expected
+    after = apply_change(expected, coder_edit(5, expected)) if scenario == "edit" else expected
     folder = fresh(template, scratch, n)
     s = prepare(scenario, folder)
     old_csv = (folder / "coder_ann.csv").read_bytes()
@@ -178,6 +177,7 @@ def run_one(scenario, template, scratch, n, at, fault, sticky) -> str:
         assert shown(again) in (shown(expected), shown(after)), where
         assert (folder / "coder_ann.csv").read_bytes() in allowed_csv, where
         assert temp_files(folder) == [], where
+        assert not any("damaged" in n for n in again.recovery_notes), (where, again.recovery_notes)
         again.close()
         return "killed here: reopened with every edit made before"
     if not sticky:  # (a disk that keeps failing may refuse to delete a temporary file too)

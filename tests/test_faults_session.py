@@ -73,13 +73,17 @@ def test_recovery_after_a_save_changes_the_events_the_coder_changed(folder):
     s = open_session(folder)
     s.apply(add_event(s.events, SCHEME, "infant_bid", "reach", 2.0, 50))
     s.apply(add_event(s.events, SCHEME, "infant_bid", "gaze", 1.0, 25))
+    s.apply(add_event(s.events, SCHEME, "infant_bid", "reach", 3.0, 75))
     s.save()
-    s.apply(delete_event(s.events, 0))  # the reach, which is row 1 of the CSV
-    s.apply(set_code(s.events, SCHEME, 1, "vocalize"))
+    s.apply(delete_event(s.events, 0))  # the reach at 2 s, which is row 1 of the CSV
+    s.apply(set_code(s.events, SCHEME, 2, "vocalize"))
     expected = dict(s.events)
     del s  # killed
     again = open_session(folder)
-    assert [e.code for e in again.events.values()] == ["vocalize"]
+    assert sorted((e.code, e.onset_s) for e in again.events.values()) == [
+        ("gaze", 1.0),
+        ("vocalize", 3.0),
+    ]
     assert dict(again.events) == expected and again.recovered == 2
 
 
