@@ -414,8 +414,10 @@ def small_disk(tmp_path):
     """A 1 MiB tmpfs: a disk that fills up for real."""
     point = tmp_path / "disk"
     point.mkdir()
-    if os.geteuid() != 0 or not shutil.which("mount") or not _mount(
-        "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(point)
+    if (
+        os.geteuid() != 0
+        or not shutil.which("mount")
+        or not _mount("-t", "tmpfs", "-o", "size=1m", "tmpfs", str(point))
     ):
         pytest.skip("needs root to mount a small file system")
     yield point
@@ -451,7 +453,7 @@ def test_a_really_full_disk(small_disk):
         if s.status.where != "journal":
             break
     assert s.status.kind == "full" and "is full" in s.status.message
-    with pytest.raises(SaveError, match="disk holding coder_ann.csv is full"):
+    with pytest.raises(SaveError, match="not saved because the disk is full"):
         s.save()
     assert (folder / "coder_ann.csv").read_bytes() == saved
     filler.unlink()  # space freed

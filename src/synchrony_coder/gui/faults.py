@@ -4,8 +4,8 @@
 can no longer go to the journal beside the CSV (:mod:`synchrony_coder.session.keeper`) it shows
 the session's one-sentence message in red and asks the session to write them back every
 :data:`RETRY_MS` milliseconds, so they are as soon as the folder returns or space is freed. A
-read-only session gets an amber banner saying why, with a link to code into a copy, and its
-editing actions are off. :func:`offer_unsaved` asks, at start, about edits kept on this computer by
+read-only session gets an amber banner saying why, with a link to code into a copy (an edit
+or a save says so again in the status bar or the banner). :func:`offer_unsaved` asks, at start, about edits kept on this computer by
 a run that was closed while their folder could not be written.
 """
 
@@ -60,6 +60,9 @@ class FaultNotices(QLabel):
         session.watch_status(self._on_status)
         if session.read_only:
             self._read_only()
+            window.setWindowTitle(
+                f"{session.session_id} — {session.coder} (read-only) — synchrony-coder"
+            )
         elif session.status.message:
             self._on_status(session.status)
         if session.recovery_notes:
@@ -67,16 +70,24 @@ class FaultNotices(QLabel):
             window.show_banner(before + " ".join(session.recovery_notes))
 
     # -- showing ------------------------------------------------------------------------------
-    def show_problem(self, message: str) -> None:
-        """Show a problem the coder must know about now (red), e.g. a save that failed."""
+    def show_problem(self, message: str, saving: bool = False) -> None:
+        """Show a problem the coder must know about now (red); ``saving``: a save that failed."""
+        if self.session.read_only:  # a save of a read-only session: say it as before
+            self._read_only()
+            return
         self.setStyleSheet(_RED)
-        link = f' <a href="retry" style="{_LINK}">Try again now</a>'
-        self.setText(escape(message) + (link if self.session.status.message else ""))
+        link = ("save", "Save again now") if saving else ("retry", "Try again now")
+        self.setText(f'{escape(message)} <a href="{link[0]}" style="{_LINK}">{link[1]}</a>')
         where = self.session.status.where
         self.setToolTip(
             f"Backup journal: {fallback_path(self.session.path)}" if where == "fallback" else ""
         )
         self.show()
+
+    def saved(self) -> None:
+        """The CSV was saved: a failed save's message goes (a standing problem stays)."""
+        if not self.session.status.message and not self.session.read_only:
+            self.hide()
 
     def _on_status(self, status: Status) -> None:
         if status.message:
@@ -96,15 +107,12 @@ class FaultNotices(QLabel):
         text = escape(self.session.read_only)
         self.setText(text.replace(_COPY, f'<a href="copy" style="{_LINK}">{_COPY}</a>'))
         self.show()
-        w = self.window_
-        for name in ("save", "undo", "redo", "delete"):
-            w.actions[name].setEnabled(False)
-        for action in w._code_actions:
-            action.setEnabled(False)
 
     def _link(self, target: str) -> None:
         if target == "copy":
             self.code_into_copy()
+        elif target == "save":
+            self.window_.save()
         elif target == "retry" and self.session.retry():
             self.hide()
 

@@ -365,10 +365,11 @@ class MainWindow(QMainWindow):
         try:
             self.document.save()
         except DataError as exc:  # one sentence: what happened, where the edits are, what to do
-            self.faults.show_problem(str(exc))
+            self.faults.show_problem(str(exc), saving=True)
             return False
         self.statusBar().showMessage(f"Saved {self.document.session.path}", 5000)
         self.banner.hide()
+        self.faults.saved()
         return True
 
     def export(self) -> None:

@@ -43,6 +43,12 @@ _HAPPENED = {
     "failed": "the disk holding {name} reported an error",
     "changed": "{name} was changed by another program while it could not be written",
 }
+_HAPPENED_SAVING = {  # after "NAME was not saved because"
+    "full": "the disk is full",
+    "denied": "its folder is not writable",
+    "unreachable": "its folder cannot be reached (network drive or USB disk disconnected?)",
+    "failed": "the disk reported an error",
+}
 _EXPORT = "choose File ▸ Export CSV… to save them elsewhere"
 _TODO = {
     "full": f"free some space (they are then written back) or {_EXPORT}",
@@ -61,7 +67,7 @@ _TODO_SAVING = {
 
 def sentence(kind: str, where: str, unsaved: int, name: str, *, saving: bool = False) -> str:
     """One plain sentence: what happened, where the coder's edits are, what to do."""
-    happened = _HAPPENED[kind].format(name=name)
+    happened = (_HAPPENED_SAVING if saving else _HAPPENED)[kind].format(name=name)
     if unsaved == 0:
         edits = f"new edits will be kept {_WHERE[where]}"
     else:
