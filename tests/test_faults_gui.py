@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the test functions take the fixtures imported from test_gui
 """The app under faults: what the coder sees and can do (pytest-qt, the real window).
 
 Disk full and a vanished folder come through the storage seam (:mod:`faultfs`); the second
@@ -7,21 +8,16 @@ the events a reopened session recovers, and the CSV's bytes before the fault.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-from faultfs import faults, one_sentence
 from PyQt6.QtCore import Qt
-from test_faults_session import holder, say
-from test_gui import folder, key, open_in, video, window  # noqa: F401 - fixtures
 
+from faultfs import faults, one_sentence
 from synchrony_coder.gui import faults as gui_faults
 from synchrony_coder.gui.faults import offer_unsaved
 from synchrony_coder.gui.main_window import MainWindow
 from synchrony_coder.session import CodingSession, find_session, unsaved_elsewhere
-
-sys.path.insert(0, str(Path(__file__).parent))
+from test_faults_session import holder, say
+from test_gui import folder, key, open_in, video, window  # noqa: F401 - fixtures
 
 
 @pytest.fixture(autouse=True)

@@ -22,8 +22,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from faultfs import faults, one_sentence
 
+from faultfs import faults, one_sentence
 from synchrony_coder import load_scheme
 from synchrony_coder.session import (
     CodingSession,
