@@ -22,13 +22,19 @@ def record(op: str, fault: str, outcome: str) -> None:
 
 
 def markdown() -> str:
+    """The matrix: a cell counts the injections there and lists what happened (legend below)."""
+    outcomes = sorted({o for seen in _SEEN.values() for o in seen})
+    letter = {o: chr(ord("A") + k) for k, o in enumerate(outcomes)}
     lines = [
         "# Fault matrix",
         "",
-        "Each cell: how many injections of that fault at that operation ran (each one passing every "
-        "check: nothing saved damaged, no edit lost, the coder told), then what happened.",
-        "Written by `SYNCHRONY_FAULT_MATRIX=docs/fault-matrix.md pytest tests/test_faults.py "
-        "tests/test_faults_cli.py`.",
+        "Operation × fault → what happened, from "
+        "`SYNCHRONY_FAULT_MATRIX=docs/fault-matrix.md pytest tests/test_faults.py "
+        "tests/test_faults_cli.py`. Each injection passed every check (nothing saved damaged, "
+        "no edit lost, no partial file, the coder told in one sentence). A cell: injections ✓, "
+        "then the outcomes seen (letters, legend below). ENOSPC/EACCES/EIO run once and "
+        "from then on (a disk that stays full); crash = the process killed before that "
+        "operation.",
         "",
         "| operation | " + " | ".join(FAULTS) + " |",
         "|---|" + "---|" * len(FAULTS),
@@ -40,11 +46,15 @@ def markdown() -> str:
             if not seen:
                 cells.append("n/a" if fault == "short" and op != "write" else "–")
                 continue
-            total = sum(seen.values())
-            what = "<br>".join(f"{n}× {o}" for o, n in sorted(seen.items()))
-            cells.append(f"**{total} ✓**<br>{what}")
+            codes = " ".join(sorted(letter[o] for o in seen))
+            cells.append(f"{sum(seen.values())} ✓ {codes}")
         lines.append(f"| {op} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    lines += ["", "| | outcome | injections |", "|---|---|---|"]
+    for o in outcomes:
+        n = sum(seen.get(o, 0) for seen in _SEEN.values())
+        lines.append(f"| {letter[o]} | {o} | {n} |")
+    total = sum(sum(seen.values()) for seen in _SEEN.values())
+    return "\n".join([*lines, "", f"{total} injections, all passing."]) + "\n"
 
 
 @atexit.register

@@ -128,24 +128,6 @@ class Lock:
         with contextlib.suppress(OSError):
             os.close(held[0])
 
-    def still_ours(self) -> bool:
-        """True while the lock file on disk is the one this process holds."""
-        held = _HELD.get(str(self.path))
-        return held is not None and held[1] is self and _same_file(held[0], self.path)
-
-
-def read_holder(events_path: Path) -> Holder | None:
-    """Who the lock file of ``events_path`` names, or None."""
-    path = lock_path(Path(events_path))
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        return _holder(fd, path)
-    finally:
-        os.close(fd)
-
 
 def _honoured(holder: Holder, got_os_lock: bool | None) -> bool:
     """Whether a lock file we could lock still names a live holder (one without an OS lock)."""
