@@ -95,8 +95,7 @@ def test_closing_while_the_folder_is_away_keeps_the_edits_for_the_next_start(
     asked = []
     monkeypatch.setattr(gui_faults, "ask", lambda *a: asked.append(a[2]) or True)
     window.confirm_close = lambda: "save"
-    with faults(under=folder, at=0, fault="EIO", sticky=True) as o:
-        o.fault = "ENOENT"
+    with faults(under=folder, at=0, fault="ENOENT", sticky=True):
         key(qtbot, window, Qt.Key.Key_Q)
         qtbot.waitUntil(window.faults.isVisible)
         assert "cannot be reached" in window.faults.text()

@@ -248,13 +248,17 @@ def test_a_read_only_folder_opens_read_only_and_codes_into_a_copy(folder, tmp_pa
     assert (folder / "coder_ann.csv").read_bytes() != (copy / "coder_ann.csv").read_bytes()
 
 
+def gone(folder: Path):
+    """The folder's network drive is unmounted: every file operation in it fails (ENOENT)."""
+    return faults(under=folder, at=0, fault="ENOENT", sticky=True)
+
+
 def test_a_vanished_folder_keeps_edits_here_and_writes_them_back(folder):
     s = open_session(folder)
     code(s, 0)
     s.save()
     saved = (folder / "coder_ann.csv").read_bytes()
-    with faults(under=folder, at=0, fault="EIO", sticky=True) as o:
-        o.fault = "ENOENT"  # the network drive is unmounted
+    with gone(folder):
         for k in range(1, 4):
             expected = code(s, k)
         assert s.status.where == "fallback" and s.status.kind == "unreachable"
@@ -276,8 +280,7 @@ def test_edits_kept_here_when_the_app_closed_are_offered_and_recovered(folder):
     s = open_session(folder)
     code(s, 0)
     s.save()
-    with faults(under=folder, at=0, fault="EIO", sticky=True) as o:
-        o.fault = "ENOENT"
+    with gone(folder):
         code(s, 1)
         expected = code(s, 2)
         s.close()  # the coder quits while the folder is away
@@ -294,8 +297,7 @@ def test_a_file_changed_while_away_is_not_overwritten(folder):
     s = open_session(folder)
     code(s, 0)
     s.save()
-    with faults(under=folder, at=0, fault="EIO", sticky=True) as o:
-        o.fault = "ENOENT"
+    with gone(folder):
         expected = code(s, 1)
     csv = folder / "coder_ann.csv"
     theirs = csv.read_text().replace("reach", "gaze")

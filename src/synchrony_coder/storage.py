@@ -234,22 +234,29 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, make_folder: bool = Tru
         Something failed (disk full, not writable, folder gone, disk error); ``path`` unchanged.
     """
     path = Path(path)
-    existed = path.exists()
     if make_folder:
         make_dirs(path.parent)
     try:
         mode: int | None = path.stat().st_mode & 0o777
     except OSError:
-        mode = None
-    tmp = _temp_for(path)
+        mode = None  # a new file: what open() gives (0o666 less the umask)
+    _commit(_temp_for(path), path, lambda o, fd: write_all(o, fd, data), mode)
+
+
+def _commit(tmp: Path, path: Path, fill, mode: int | None) -> None:
+    """Fill ``tmp`` (``fill(ops, fd)``; None: it is filled already), fsync, close, rename it over
+    ``path``, fsync the folder; on failure remove ``tmp`` and raise :class:`WriteError`."""
     o = _ops
+    existed = path.exists()
     fd: int | None = None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL if fill else os.O_RDWR
     try:
-        fd = o.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
+        fd = o.open(str(tmp), flags | _BINARY, 0o666)
         if mode is not None and hasattr(os, "fchmod"):
             with suppress(OSError):  # cosmetic: some network file systems refuse modes
                 os.fchmod(fd, mode)
-        write_all(o, fd, data)
+        if fill:
+            fill(o, fd)
         o.fsync(fd)
         fd, closing = None, fd
         o.close(closing)
@@ -326,50 +333,20 @@ def publish(tmp: str | Path, path: str | Path, mode: int = 0o644) -> None:
 
     On failure ``tmp`` is removed and ``path`` is as it was (:class:`WriteError`).
     """
-    tmp, path = Path(tmp), Path(path)
-    o = _ops
-    existed = path.exists()
-    fd: int | None = None
-    try:
-        fd = o.open(str(tmp), os.O_RDWR | _BINARY)
-        if hasattr(os, "fchmod"):
-            with suppress(OSError):
-                os.fchmod(fd, mode)
-        o.fsync(fd)
-        fd, closing = None, fd
-        o.close(closing)
-        o.replace(str(tmp), str(path))
-    except OSError as exc:
-        _abandon(o, fd, tmp)
-        raise WriteError(path, exc, intact=existed) from None
-    except BaseException:
-        _abandon(o, fd, tmp)
-        raise
-    finally:
-        _writing.discard(str(tmp))
-    sync_folder(path)
-    sweep_temps(path)
+    _commit(Path(tmp), Path(path), None, mode)
 
 
 def copy_file(source: str | Path, path: str | Path) -> None:
     """Copy ``source`` to ``path`` atomically (streamed: videos need not fit in memory)."""
+    path = Path(path)
     with open(source, "rb") as fh:  # a source that cannot be read is not a write error
-        tmp = new_temp(path)
-        o = _ops
-        fd: int | None = None
-        try:
-            fd = o.open(str(tmp), os.O_WRONLY | os.O_TRUNC | _BINARY)
+
+        def fill(o: Ops, fd: int) -> None:
             while chunk := fh.read(1 << 20):
                 write_all(o, fd, chunk)
-            fd, closing = None, fd
-            o.close(closing)
-        except OSError as exc:
-            _abandon(o, fd, tmp)
-            raise WriteError(path, exc, intact=Path(path).exists()) from None
-        except BaseException:
-            _abandon(o, fd, tmp)
-            raise
-    publish(tmp, path, mode=0o644)
+
+        make_dirs(path.parent)
+        _commit(_temp_for(path), path, fill, 0o644)
 
 
 def remove(path: str | Path) -> None:

@@ -105,30 +105,19 @@ class CodingSession:
         events = saved
         for change in unsaved.changes:
             events = apply_change(events, change)
-        if lock is None:
-            return cls(
-                spec,
-                coder,
-                scheme,
-                events,
-                saved,
-                None,
-                len(unsaved.changes),
-                read_only=read_only,
-                recovery_notes=tuple(n + "." for n in unsaved.notes),
+        keeper, notes = None, tuple(n + "." for n in unsaved.notes)
+        if lock is not None:
+            notes = settle(unsaved)  # keeps a damaged journal's copy, rescues stray changes
+            keeper = Keeper(
+                path,
+                session=spec.session,
+                coder=coder,
+                opener=str(spec.folder if not spec.prefix else spec.videos[0].path),
+                base=sha,
+                ids=list(saved),
+                saved=saved,
             )
-        notes = settle(unsaved)
-        opener = str(spec.folder if not spec.prefix else spec.videos[0].path)
-        keeper = Keeper(
-            path,
-            session=spec.session,
-            coder=coder,
-            opener=opener,
-            base=sha,
-            ids=list(saved),
-            saved=saved,
-        )
-        keeper.start(unsaved.changes)  # a clean journal; a problem writing it goes in .status
+            keeper.start(unsaved.changes)  # a clean journal; a problem writing it: .status
         return cls(
             spec,
             coder,
@@ -138,6 +127,7 @@ class CodingSession:
             keeper,
             len(unsaved.changes),
             lock=lock,
+            read_only=read_only,
             recovery_notes=notes,
         )
 
