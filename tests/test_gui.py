@@ -314,7 +314,8 @@ def test_recovery_is_announced(window, qtbot, folder):
     del s  # crashed without saving
     doc = open_in(window, qtbot, folder)
     assert len(doc.session.events) == 1
-    assert window.banner.isVisible() and "Recovered 1 unsaved change" in window.banner.text()
+    qtbot.waitUntil(window.banner.isVisible)  # a new central widget is shown by a queued event
+    assert "Recovered 1 unsaved change" in window.banner.text()
     assert window.isWindowModified()
 
 

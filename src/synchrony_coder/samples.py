@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .events import atomic_write_text, write_events
+from .events import write_events
 from .scheme import Scheme, load_scheme
 from .simulate import (
     CoderNoise,
@@ -26,6 +26,7 @@ from .simulate import (
     simulate_session,
     true_matched_fraction,
 )
+from .storage import atomic_write_text, make_dirs
 
 __all__ = [
     "CODERS",
@@ -197,7 +198,7 @@ def make_sample(
 ) -> pd.DataFrame:
     """Write one sample session folder; returns its :func:`true_values`."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder)
     sch = load_scheme()
     truth = simulate_session(
         sample.params, session=sample.name, coder="truth", seed=sample.seed, scheme=sch

@@ -65,7 +65,7 @@ def emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from ..events import atomic_write_text
+    from ..storage import atomic_write_text
 
     atomic_write_text(Path(output), text)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -66,6 +65,7 @@ def demo_copy(into: str | Path | None = None) -> Path:
     """A fresh copy of the bundled sample session ``s01``; returns its folder."""
     from ..scheme import bundled_path
     from ..session import SessionError
+    from ..storage import copy_file
 
     try:
         source = bundled_path("sample_sessions") / "s01"
@@ -75,7 +75,9 @@ def demo_copy(into: str | Path | None = None) -> Path:
         raise SessionError("the bundled sample session s01 is missing from this installation")
     parent = Path(into) if into else Path(tempfile.mkdtemp(prefix="synchrony-demo-"))
     target = parent / "s01"
-    shutil.copytree(source, target, dirs_exist_ok=True)
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            copy_file(path, target / path.relative_to(source))
     return target
 
 

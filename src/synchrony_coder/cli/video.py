@@ -70,12 +70,11 @@ def run_probe(args: argparse.Namespace) -> int:
 
 
 def run_frame(args: argparse.Namespace) -> int:
-    import os
-    import tempfile
     from pathlib import Path
 
     import cv2
 
+    from ..storage import atomic_write_bytes
     from ..video import VideoError, VideoSource
 
     out = Path(args.output)
@@ -88,10 +87,7 @@ def run_frame(args: argparse.Namespace) -> int:
     ok, encoded = cv2.imencode(out.suffix or ".png", rgb[:, :, ::-1])
     if not ok:
         raise VideoError(out, "cannot write this image type; use .png")
-    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=out.suffix)
-    with os.fdopen(fd, "wb") as f:
-        f.write(encoded.tobytes())
-    os.replace(tmp, out)
+    atomic_write_bytes(out, encoded.tobytes())
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PyQt6.QtWidgets import QApplication
 
+from .faults import offer_unsaved
 from .main_window import MainWindow
 from .startup import check_display, guard_fatal, release
 from .theme import apply_theme
@@ -40,6 +41,8 @@ def run_gui(
     app = make_app()
     window = MainWindow()
     window.show()
+    if not paths:
+        offer_unsaved(window)  # edits kept on this computer when a folder could not be written
     if paths:
         opened = window.open_session(list(paths), coder, scheme)
         if opened and (compare or banner):

@@ -94,6 +94,9 @@ class Document(QObject):
     # -- edits --------------------------------------------------------------------------------
     def edit(self, operation: Callable[..., Change], *args, **kwargs) -> bool:
         """Run a pure operation on the current events and push its change; False if refused."""
+        if self.session.read_only:
+            self.problem.emit(self.session.read_only)
+            return False
         try:
             change = operation(self.session.events, *args, **kwargs)
         except EditError as exc:

@@ -33,6 +33,7 @@ from .audio import AudioTrack, has_audio
 from .codes_panel import CodesPanel
 from .document import Document
 from .events_table import EventsTable
+from .faults import FaultNotices
 from .help_overlay import HelpOverlay
 from .metrics_panel import MetricsPanel
 from .player import PlaybackClock, PlayerWidget
@@ -280,6 +281,7 @@ class MainWindow(QMainWindow):
                 f"without saving. They are shown below; press Ctrl+S to save them to "
                 f"{session.path.name}."
             )
+        self.faults = FaultNotices(self, session)
         hint = _slow_seek_hint(videos)
         self.statusBar().showMessage(
             f"{session.path}  ·  {len(session.events)} events  ·  F1: shortcuts{hint}", 15000
@@ -364,11 +366,12 @@ class MainWindow(QMainWindow):
     def save(self) -> bool:
         try:
             self.document.save()
-        except OSError as exc:
-            self.report_error(f"cannot save {self.document.session.path}: {exc}")
+        except DataError as exc:  # one sentence: what happened, where the edits are, what to do
+            self.faults.show_problem(str(exc), saving=True)
             return False
         self.statusBar().showMessage(f"Saved {self.document.session.path}", 5000)
         self.banner.hide()
+        self.faults.saved()
         return True
 
     def export(self) -> None:
@@ -378,7 +381,11 @@ class MainWindow(QMainWindow):
         )
         path, _ = QFileDialog.getSaveFileName(self, "Export events", default, "CSV (*.csv)")
         if path:
-            doc.save(path)
+            try:
+                doc.save(path)
+            except DataError as exc:
+                self.report_error(str(exc))
+                return
             self.statusBar().showMessage(f"Exported {path}", 5000)
 
     def confirm_close(self) -> str:
@@ -406,11 +413,11 @@ class MainWindow(QMainWindow):
         if doc is None:
             return True
         discard = False
-        if doc.dirty:
+        if doc.dirty and not doc.session.read_only:
             answer = self.confirm_close()
             if answer == "cancel":
                 return False
-            if answer == "save" and not self.save():
+            if answer == "save" and not self.save() and not self.faults.keep_for_later():
                 return False
             discard = answer == "discard"
         self.clock.pause()

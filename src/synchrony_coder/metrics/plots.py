@@ -21,8 +21,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import AutoMinorLocator, MaxNLocator  # noqa: E402
 
-from ..events import atomic_write_bytes  # noqa: E402
 from ..scheme import Scheme  # noqa: E402
+from ..storage import atomic_write_bytes  # noqa: E402
 from .synchrony import matched_spans  # noqa: E402
 from .table import session_metrics  # noqa: E402
 

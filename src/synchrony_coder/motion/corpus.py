@@ -12,8 +12,7 @@ functions are plain: the same code runs in a test, a notebook and on a cluster.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..storage import atomic_write_bytes
 from ..video.index import build_index
 from .energy import Roi, chunk_bounds, motion_chunk, stitch
 from .table import motion_table
@@ -162,14 +162,6 @@ def _load(parts: Path | None, job: VideoJob):
 def _save(parts: Path | None, job: VideoJob, times_ms: np.ndarray, values: np.ndarray) -> None:
     if parts is None:
         return
-    parts.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".part.", suffix=".npz", dir=parts)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, times_ms=times_ms, values=values)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, parts / job.part_name())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    np.savez(buf, times_ms=times_ms, values=values)
+    atomic_write_bytes(parts / job.part_name(), buf.getvalue())

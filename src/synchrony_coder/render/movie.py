@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -14,6 +12,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..scheme import Scheme, load_scheme
+from ..storage import new_temp, publish
 from .scene import Scene
 from .states import FrameStates, frame_states, session_duration_s
 
@@ -147,11 +146,9 @@ def render_session(
     total = len(st)
     scene = Scene(width, height, view, sch, barcode=barcode)
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".mp4", prefix=f".{out_path.stem}.", dir=out_path.parent)
-    os.close(fd)
+    tmp = new_temp(out_path)
     try:
-        with av.open(tmp, "w", format="mp4") as container:
+        with av.open(str(tmp), "w", format="mp4") as container:
             rate = Fraction(fps).limit_denominator(1001)
             stream = container.add_stream("libx264", rate=rate)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -173,9 +170,8 @@ def render_session(
                 if progress is not None and ((k + 1) % 64 == 0 or k + 1 == total):
                     progress(k + 1, total)
             container.mux(stream.encode(None))
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a video is for everyone to read
-        os.replace(tmp, out_path)
+        publish(tmp, out_path)  # readable by all, as a video is meant to be
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return out_path

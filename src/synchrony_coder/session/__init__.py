@@ -6,6 +6,9 @@
   that return a change with its inverse.
 - :mod:`.journal` and :mod:`.model`: :class:`CodingSession` applies changes, journals each one
   (fsynced) and recovers after a crash.
+- :mod:`.keeper`, :mod:`.fallback`, :mod:`.recovery`, :mod:`.lock`: what keeps the changes safe
+  when the disk is full, the folder read-only or gone, the journal damaged, or another program
+  has the session open; :mod:`.workcopy` makes a copy of a session to code into.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from .edits import (
     set_code,
     start_state,
 )
+from .fallback import Unsaved, unsaved_elsewhere
+from .keeper import SaveError, Status
 from .manifest import MANIFEST, SessionError, SessionSpec, VideoRef, find_session
-from .model import CodingSession
+from .model import CodingSession, ReadOnlyError
 
 __all__ = [
     "MANIFEST",
@@ -35,8 +40,12 @@ __all__ = [
     "CodingSession",
     "EditError",
     "Event",
+    "ReadOnlyError",
+    "SaveError",
     "SessionError",
     "SessionSpec",
+    "Status",
+    "Unsaved",
     "VideoRef",
     "add_event",
     "apply_change",
@@ -50,4 +59,5 @@ __all__ = [
     "move_onset",
     "set_code",
     "start_state",
+    "unsaved_elsewhere",
 ]

@@ -3,8 +3,10 @@
 The GUI observes a :class:`CodingSession` (callbacks, as napari's models emit events) and sends it
 :class:`~synchrony_coder.session.edits.Change` objects built by the pure operations of
 :mod:`.edits`; every applied change is journaled and fsynced at once, so a crash, a kill or a power
-cut loses nothing already shown on screen. ``save()`` writes the coder's CSV atomically in the
-SCIENCE.md §1 format and starts a fresh journal.
+cut loses nothing already shown on screen, and a full disk, a read-only or vanished folder loses
+nothing either (:mod:`.keeper`). ``save()`` writes the coder's CSV atomically in the SCIENCE.md §1
+format and starts a fresh journal. A session another program has open, or whose folder cannot be
+written, opens read-only and says why (:attr:`CodingSession.read_only`).
 """
 
 from __future__ import annotations
@@ -16,22 +18,32 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from ..events import atomic_write_text, empty_events, read_events, write_events
+from ..events import empty_events, format_events, read_events
 from ..scheme import Scheme, load_scheme
+from ..storage import WriteError, atomic_write_text
 from .edits import Change, Event, apply_change, events_from_frame, events_to_frame
-from .journal import Journal, read_journal
+from .journal import digest
+from .keeper import Keeper, SaveError, Status
+from .lock import Lock, LockHeld
 from .manifest import SessionError, SessionSpec
+from .recovery import find_unsaved, settle
 
-__all__ = ["CodingSession"]
+__all__ = ["CodingSession", "ReadOnlyError", "SaveError"]
 
 Listener = Callable[[Change], None]
+
+
+class ReadOnlyError(SessionError):
+    """A change or save asked of a session opened read-only (says why, and what to do)."""
 
 
 class CodingSession:
     """The events one coder made for one session, kept safe on disk after every change.
 
     Build it with :meth:`open`. ``recovered`` is the number of journaled changes replayed because
-    the previous run ended without saving (a crash, a kill, a power cut).
+    the previous run ended without saving (a crash, a kill, a power cut); ``recovery_notes`` says
+    in sentences what recovery left out and where it kept it. ``read_only`` is ``""`` or the
+    sentence saying why this session cannot be changed here.
     """
 
     def __init__(
@@ -41,22 +53,32 @@ class CodingSession:
         scheme: Scheme,
         events: dict[int, Event],
         saved: dict[int, Event],
-        journal: Journal,
+        keeper: Keeper | None,
         recovered: int = 0,
+        *,
+        lock: Lock | None = None,
+        read_only: str = "",
+        recovery_notes: tuple[str, ...] = (),
     ) -> None:
         self.spec = spec
         self.coder = coder
         self.scheme = scheme
         self.path = spec.events_path(coder)
         self.recovered = recovered
+        self.read_only = read_only
+        self.recovery_notes = recovery_notes
         self._events = events
         self._saved = saved
-        self._journal = journal
+        self._keeper = keeper
+        self._lock = lock
         self._listeners: list[Listener] = []
 
     @classmethod
     def open(cls, spec: SessionSpec, coder: str, scheme: Scheme | None = None) -> CodingSession:
-        """Open (or start) ``coder``'s events of ``spec``, replaying a crash journal if present.
+        """Open (or start) ``coder``'s events of ``spec``, replaying what the last run left unsaved.
+
+        Never refuses for the journal's sake: damaged records are skipped and said so. A session
+        another program has open, or in a folder that cannot be written, opens read-only.
 
         Raises
         ------
@@ -64,21 +86,50 @@ class CodingSession:
             The coder's CSV breaks the rules of SCIENCE.md §1.
         SchemeError
             The session's scheme cannot be loaded.
-        SessionError
-            Another running program has this coder's events open.
         """
         scheme = scheme or load_scheme(spec.scheme)
         path = spec.events_path(coder)
-        base = read_events(path, scheme) if path.exists() else empty_events()
-        saved = events_from_frame(base)
-        changes = read_journal(path)
+        try:
+            data: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            data = None
+        except OSError as exc:
+            raise SessionError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        base = read_events(path, scheme) if data is not None else empty_events()
+        sha = digest(data)
+        lock, read_only = _claim(path)
+        unsaved = find_unsaved(path, sha)
+        rows = events_from_frame(base)
+        ids = unsaved.ids if unsaved.ids is not None and len(unsaved.ids) == len(rows) else None
+        saved = dict(zip(ids, rows.values(), strict=True)) if ids else rows
         events = saved
-        for change in changes:
+        for change in unsaved.changes:
             events = apply_change(events, change)
-        _lock(path)
-        journal = Journal(path)
-        journal.reset(changes)  # rewritten clean: drops a torn last line before we append again
-        return cls(spec, coder, scheme, events, saved, journal, recovered=len(changes))
+        keeper, notes = None, tuple(n + "." for n in unsaved.notes)
+        if lock is not None:
+            notes = settle(unsaved)  # keeps a damaged journal's copy, rescues stray changes
+            keeper = Keeper(
+                path,
+                session=spec.session,
+                coder=coder,
+                opener=str(spec.folder if not spec.prefix else spec.videos[0].path),
+                base=sha,
+                ids=list(saved),
+                saved=saved,
+            )
+            keeper.start(unsaved.changes)  # a clean journal; a problem writing it: .status
+        return cls(
+            spec,
+            coder,
+            scheme,
+            events,
+            saved,
+            keeper,
+            len(unsaved.changes),
+            lock=lock,
+            read_only=read_only,
+            recovery_notes=notes,
+        )
 
     # -- reading ------------------------------------------------------------------------------
     @property
@@ -106,66 +157,94 @@ class CodingSession:
 
     def apply(self, change: Change) -> None:
         """Apply a change built by an operation of :mod:`.edits`; durable when this returns."""
+        if self._keeper is None:
+            raise ReadOnlyError(self.read_only)
         self._events = apply_change(self._events, change)
-        self._journal.append(change)
+        self._keeper.record(change)
         self._notify(change)
+
+    # -- keeping it safe ----------------------------------------------------------------------
+    @property
+    def status(self) -> Status:
+        """Where the unsaved changes are kept, and the sentence to show when it is not the journal."""
+        return self._keeper.status if self._keeper is not None else Status()
+
+    def watch_status(self, listener: Callable[[Status], None]) -> None:
+        """Call ``listener(status)`` when :attr:`status` may have changed."""
+        if self._keeper is not None:
+            self._keeper.watch(listener)
+
+    def retry(self) -> bool:
+        """Try to write kept changes back beside the CSV (a folder back, space freed)."""
+        return self._keeper.retry() if self._keeper is not None else True
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the events to the coder's CSV (atomic), or to ``path`` ("save as" export).
 
         Saving to the coder's own CSV also starts a fresh journal and clears :attr:`dirty`.
+
+        Raises
+        ------
+        SaveError
+            The CSV could not be written (it is as it was; the changes stay kept, as it says).
+        WriteError
+            An export could not be written.
+        ReadOnlyError
+            The session is read-only.
         """
         target = Path(path) if path is not None else self.path
-        write_events(self.frame().reset_index(drop=True), target)
-        if target.resolve() == self.path.resolve():
-            self._saved = dict(self._events)
-            self._journal.reset()
-            self._journal.open()
-            self._notify(Change("save", ()))
+        frame = self.frame()
+        text = format_events(frame.reset_index(drop=True))
+        if target.absolute() != self.path.absolute():
+            atomic_write_text(target, text)
+            return target
+        if self._keeper is None:
+            raise ReadOnlyError(self.read_only)
+        self._keeper.save(text, list(frame.index), dict(self._events))
+        self._saved = dict(self._events)
+        self._notify(Change("save", ()))
         return target
 
     def close(self, discard: bool = False) -> None:
         """Close the journal; with ``discard``, unsaved changes are dropped for good.
 
-        Without ``discard`` and with unsaved changes, the journal stays so the next open recovers
-        them.
+        Without ``discard`` and with unsaved changes, the journal (or the copy kept on this
+        computer) stays so the next open recovers them.
         """
-        if discard or not self.dirty:
-            self._journal.remove()
-        else:
-            self._journal.close()
-        _lock_path(self.path).unlink(missing_ok=True)
+        if self._keeper is not None:
+            self._keeper.close(discard=discard or not self.dirty)
+        if self._lock is not None:
+            self._lock.release()
 
     def _notify(self, change: Change) -> None:
         for listener in list(self._listeners):
             listener(change)
 
 
-def _lock_path(events_path: Path) -> Path:
-    return events_path.with_name(events_path.name + ".lock")
-
-
-def _lock(events_path: Path) -> None:
-    """Claim the coder's events for this process: two programs appending to one journal would
-    lose changes. A lock left by a process that is gone (a crash, a kill) is taken over."""
-    lock = _lock_path(events_path)
+def _claim(path: Path) -> tuple[Lock | None, str]:
+    """This process's lock on ``path``, or None and the sentence saying why it is read-only."""
+    name = path.name
     try:
-        pid = int(lock.read_text().strip() or 0)
-    except (FileNotFoundError, ValueError):
-        pid = 0
-    if pid and pid != os.getpid() and _alive(pid):
-        raise SessionError(
-            f"{events_path}: already open in another synchrony-coder (process {pid}); "
-            "close it there first"
+        lock = Lock.acquire(path)
+    except LockHeld as held:
+        return None, (
+            f"{name} is open read-only: it is being coded elsewhere ({held.holder.describe()}); "
+            "choose Code into a copy… to code anyway."
         )
-    atomic_write_text(lock, f"{os.getpid()}\n")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    except WriteError as exc:
+        if exc.kind == "denied":
+            return None, (
+                f"{name} is open read-only: {exc.reason}; choose Code into a copy… to code into a "
+                "folder of your own."
+            )
+        return None, (
+            f"{name} is open read-only: it cannot be locked for you ({exc.reason}); open it again "
+            "later, or choose Code into a copy…."
+        )
+    if path.exists() and not os.access(path, os.W_OK):
+        lock.release()
+        return None, (
+            f"{name} is open read-only: the file itself is read-only; choose Code into a copy… "
+            "to code into a folder of your own."
+        )
+    return lock, ""

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..events import atomic_write_bytes, atomic_write_text, format_events, read_events
+from ..events import format_events, read_events
 from ..metrics import session_metrics
+from ..storage import atomic_write_bytes, atomic_write_text
 from .consensus import CONSENSUS
 from .folder import Study, StudyError, done_path
 

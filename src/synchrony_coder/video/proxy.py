@@ -14,12 +14,11 @@ older than the video (:func:`playable`); a session folder's video list ignores p
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ..storage import WriteError, new_temp, publish
 from .decoder import Decoder
 from .index import Progress, VideoError, build_index
 
@@ -110,11 +109,9 @@ def make_proxy(
     index = build_index(video)
     n = index.frame_count
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".mp4")
-    except OSError as exc:
-        raise VideoError(out, f"cannot write here ({exc.strerror})") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
+        tmp = new_temp(out)
+    except WriteError as exc:
+        raise VideoError(out, f"cannot write here ({exc.reason})") from None
     try:
         _encode(video, index, tmp, gop=gop, crf=crf, preset=preset, progress=progress)
         check = build_index(tmp)
@@ -124,8 +121,7 @@ def make_proxy(
                 f"proxy check failed: {check.frame_count} frames (original {n}) or different "
                 "frame times; the proxy was not kept",
             )
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a video is for everyone to read
-        os.replace(tmp, out)
+        publish(tmp, out)  # readable by all, as a video is meant to be
     except av.FFmpegError as exc:
         raise VideoError(out, f"cannot write the proxy ({exc})") from None
     finally:
