@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import MappingProxyType
 
 import pandas as pd
 
 from ..events import atomic_write_text, empty_events, read_events, write_events
 from ..scheme import Scheme, load_scheme
-from .edits import Change, Event, apply_change, events_from_frame, events_to_frame
+from .edits import Change, Event, events_from_frame, events_to_frame
+from .index import IndexedEvents, indexed
 from .journal import Journal, read_journal
 from .manifest import SessionError, SessionSpec
 
@@ -39,7 +39,7 @@ class CodingSession:
         spec: SessionSpec,
         coder: str,
         scheme: Scheme,
-        events: dict[int, Event],
+        events: Mapping[int, Event],
         saved: dict[int, Event],
         journal: Journal,
         recovered: int = 0,
@@ -49,8 +49,10 @@ class CodingSession:
         self.scheme = scheme
         self.path = spec.events_path(coder)
         self.recovered = recovered
-        self._events = events
+        self._events = indexed(events)
         self._saved = saved
+        # ids whose event differs from the saved CSV's: `dirty` without comparing every event
+        self._unsaved = {i for i in events.keys() | saved.keys() if events.get(i) != saved.get(i)}
         self._journal = journal
         self._listeners: list[Listener] = []
 
@@ -72,9 +74,9 @@ class CodingSession:
         base = read_events(path, scheme) if path.exists() else empty_events()
         saved = events_from_frame(base)
         changes = read_journal(path)
-        events = saved
+        events = IndexedEvents(saved)
         for change in changes:
-            events = apply_change(events, change)
+            events.apply(change)
         _lock(path)
         journal = Journal(path)
         journal.reset(changes)  # rewritten clean: drops a torn last line before we append again
@@ -82,9 +84,10 @@ class CodingSession:
 
     # -- reading ------------------------------------------------------------------------------
     @property
-    def events(self) -> Mapping[int, Event]:
-        """The current events by id (read-only)."""
-        return MappingProxyType(self._events)
+    def events(self) -> IndexedEvents:
+        """The current events by id, with their sorted indexes (read-only: change them with
+        :meth:`apply`; :meth:`IndexedEvents.snapshot` copies them)."""
+        return self._events
 
     @property
     def session_id(self) -> str:
@@ -93,7 +96,7 @@ class CodingSession:
     @property
     def dirty(self) -> bool:
         """True when the CSV on disk differs from the events shown (the journal holds the rest)."""
-        return self._events != self._saved
+        return bool(self._unsaved)
 
     def frame(self) -> pd.DataFrame:
         """The events as a tidy table (SCIENCE.md §1) indexed by event id."""
@@ -105,8 +108,16 @@ class CodingSession:
         self._listeners.append(listener)
 
     def apply(self, change: Change) -> None:
-        """Apply a change built by an operation of :mod:`.edits`; durable when this returns."""
-        self._events = apply_change(self._events, change)
+        """Apply a change built by an operation of :mod:`.edits`; durable when this returns.
+
+        Costs O(log n) plus the journal's one appended line, whatever the number of events.
+        """
+        self._events.apply(change)
+        for i, _, after in change.rows:
+            if self._saved.get(i) == after:
+                self._unsaved.discard(i)
+            else:
+                self._unsaved.add(i)
         self._journal.append(change)
         self._notify(change)
 
@@ -118,7 +129,8 @@ class CodingSession:
         target = Path(path) if path is not None else self.path
         write_events(self.frame().reset_index(drop=True), target)
         if target.resolve() == self.path.resolve():
-            self._saved = dict(self._events)
+            self._saved = self._events.snapshot()
+            self._unsaved.clear()
             self._journal.reset()
             self._journal.open()
             self._notify(Change("save", ()))
