@@ -35,7 +35,7 @@ from synchrony_coder.session import (
 )
 from synchrony_coder.session.edits import events_to_frame
 from synchrony_coder.session.journal import journal_path
-from synchrony_coder.simulate import simulate_session
+from synchrony_coder.simulate import SessionParams, simulate_session
 
 FPS = 25.0
 N_FRAMES = 500
@@ -383,12 +383,8 @@ def test_incremental_validation_says_what_validate_says(seed):
     from synchrony_coder.session.index import IndexedEvents
 
     rng = np.random.default_rng(seed)
-    truth = simulate_session(
-        __import__("synchrony_coder.simulate").simulate.SessionParams(
-            phases=(("play", 20.0), ("reunion", 20.0)), fps=FPS
-        ),
-        seed=seed % 1000,
-    )
+    params = SessionParams(phases=(("play", 20.0), ("reunion", 20.0)), fps=FPS)
+    truth = simulate_session(params, seed=seed % 1000)
     plain = edits.events_from_frame(truth)
     live = IndexedEvents(plain)
     refused = 0
