@@ -68,7 +68,10 @@ def window(qtbot):
 def open_in(window, qtbot, folder, coder="ann"):
     assert window.open_session([folder], coder=coder)
     assert window.document is None  # videos open in a worker thread: the window stays live
-    qtbot.waitUntil(lambda: window.document is not None, timeout=20000)
+    # the new central widget is shown by a queued call once the session is installed
+    qtbot.waitUntil(
+        lambda: window.document is not None and window.centralWidget().isVisible(), timeout=20000
+    )
     window.activateWindow()
     window.setFocus()
     return window.document

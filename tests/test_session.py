@@ -435,3 +435,39 @@ def test_incremental_validation_says_what_validate_says(seed):
             ]
             assert live.meeting(tier, t, end) == meeting
     assert live.next_id == max(plain, default=-1) + 1
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_comparison_follows_edits_as_disagreement_spans_would(seed):
+    """Oracle: ``reliability.disagreement_spans`` of both coders' whole tables after each edit."""
+    import pandas as pd
+
+    from synchrony_coder.reliability import disagreement_spans
+    from synchrony_coder.session.comparison import Comparison
+    from synchrony_coder.session.edits import events_from_frame
+    from synchrony_coder.session.index import IndexedEvents
+    from synchrony_coder.simulate import simulate_coder
+
+    rng = np.random.default_rng(seed)
+    truth = simulate_session(SessionParams(phases=(("play", 20.0), ("reunion", 20.0)), fps=FPS))
+    ours = IndexedEvents(events_from_frame(simulate_coder(truth, "ann", seed=seed % 97, fps=FPS)))
+    theirs = simulate_coder(truth, "bob", seed=seed % 89 + 1, fps=FPS)
+    comparison = Comparison(ours, theirs, SCHEME)
+    for step in range(25):
+        want = disagreement_spans(
+            pd.concat([events_to_frame(ours, "s01", "ann"), theirs], ignore_index=True),
+            SCHEME,
+            coders=("ann", "bob"),
+        )
+        pd.testing.assert_frame_equal(comparison.table(), want)
+        while True:
+            operation, args = _random_edit(rng, ours, SCHEME)
+            try:
+                change = operation(ours, *args)
+                break
+            except EditError:
+                continue
+        ours.apply(change)
+        comparison.update(change)
+    assert step == 24
