@@ -363,7 +363,8 @@ KILLED = textwrap.dedent(
     state = {"n": 0}
 
     def step():
-        if w.document is None:
+        if w.document is None or not w.isActiveWindow():  # shortcuts need the active window
+            w.activateWindow()
             return
         doc = w.document
         doc.seek(state["n"] % doc.frame_count)
