@@ -64,6 +64,9 @@ class EventsModel(QAbstractTableModel):
         self._column, self._descending = COLUMNS.index("onset"), False
         self._keys: list[tuple] = []  # ascending sort keys, each ending with the event id
         self._key_of: dict[int, tuple] = {}
+        # the events as the rows show them: while Qt is told of a change, the rows it asks about
+        # are still the old ones, whose events the session may no longer have
+        self._event_of: dict[int, Event] = {}
         self._colours = {
             (t.name, c.name): QColor(c.color)
             for t in document.session.scheme.tiers
@@ -80,7 +83,9 @@ class EventsModel(QAbstractTableModel):
         return (_SORT_VALUE[COLUMNS[self._column]](ev), ev.onset_s, ev.tier, event_id)
 
     def _sort_keys(self) -> None:
-        self._key_of = {i: self._key(i, ev) for i, ev in self.document.session.events.items()}
+        if not self._event_of:
+            self._event_of = self.document.session.events.snapshot()
+        self._key_of = {i: self._key(i, ev) for i, ev in self._event_of.items()}
         self._keys = sorted(self._key_of.values())
 
     def _row(self, pos: int, n: int | None = None) -> int:
@@ -99,47 +104,46 @@ class EventsModel(QAbstractTableModel):
         """Insert, remove, move or refresh the rows of the events ``change`` touched."""
         events = self.document.session.events
         for event_id, _before, _after in change.rows:
-            old = self._key_of.pop(event_id, None)
             ev = events.get(event_id)
-            new = None if ev is None else self._key(event_id, ev)
-            if new is not None:
-                self._key_of[event_id] = new
-            if old is None and new is not None:
-                self._insert(new)
-            elif new is None and old is not None:
-                self._remove(old)
-            elif old is not None and new is not None:
-                self._move(old, new)
+            if event_id not in self._event_of and ev is not None:
+                self._insert(event_id, ev)
+            elif event_id in self._event_of and ev is None:
+                self._remove(event_id)
+            elif ev is not None:
+                self._move(event_id, ev)
 
-    def _insert(self, key: tuple) -> None:
+    def _insert(self, event_id: int, ev: Event) -> None:
+        key = self._key(event_id, ev)
         pos = bisect_left(self._keys, key)
         row = self._row(pos, len(self._keys) + 1)
         self.beginInsertRows(_ROOT, row, row)
         self._keys.insert(pos, key)
+        self._key_of[event_id], self._event_of[event_id] = key, ev
         self.endInsertRows()
 
-    def _remove(self, key: tuple) -> None:
-        pos = bisect_left(self._keys, key)
+    def _remove(self, event_id: int) -> None:
+        pos = bisect_left(self._keys, self._key_of[event_id])
         row = self._row(pos)
         self.beginRemoveRows(_ROOT, row, row)
-        del self._keys[pos]
+        del self._keys[pos], self._key_of[event_id], self._event_of[event_id]
         self.endRemoveRows()
 
-    def _move(self, old: tuple, new: tuple) -> None:
-        keys = self._keys
+    def _move(self, event_id: int, ev: Event) -> None:
+        """The event changed: move its row if its place in the order changed, then refresh it."""
+        keys, old, new = self._keys, self._key_of[event_id], self._key(event_id, ev)
         pos = bisect_left(keys, old)
         was = self._row(pos)
         del keys[pos]
         to = bisect_left(keys, new)
         now = self._row(to, len(keys) + 1)
+        keys.insert(pos, old)  # as it is while the views hear of the move
         if now != was:
-            keys.insert(pos, old)  # as it was while the views hear of the move
             self.beginMoveRows(_ROOT, was, was, _ROOT, now + 1 if now > was else now)
-            del keys[pos]
-            keys.insert(to, new)
+        del keys[pos]
+        keys.insert(to, new)
+        self._key_of[event_id], self._event_of[event_id] = new, ev
+        if now != was:
             self.endMoveRows()
-        else:
-            keys.insert(to, new)
         self.dataChanged.emit(self.index(now, 0), self.index(now, len(COLUMNS) - 1))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -152,7 +156,7 @@ class EventsModel(QAbstractTableModel):
         kept = self.persistentIndexList()
         ids = [self.id_at(ix.row()) for ix in kept]
         self._column, self._descending = column, descending
-        self._sort_keys()
+        self._sort_keys()  # (from the rows' own events)
         moved = [self.index(self.row_of(i), ix.column()) for i, ix in zip(ids, kept, strict=True)]
         self.changePersistentIndexList(kept, moved)
         self.layoutChanged.emit([], hint)
@@ -169,22 +173,29 @@ class EventsModel(QAbstractTableModel):
             return ("Tier", "Code", "Onset", "Offset", "Dur. (s)")[section]
         return None
 
+    def _valid(self, index: QModelIndex) -> bool:
+        return index.isValid() and 0 <= index.row() < len(self._keys)
+
     def flags(self, index):
+        if not self._valid(index):
+            return Qt.ItemFlag.NoItemFlags
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        ev = self.document.session.events[self.id_at(index.row())]
+        ev = self._event_of[self.id_at(index.row())]
         col = COLUMNS[index.column()]
         if col in ("code", "onset") or (col == "offset" and not ev.is_point):
             base |= Qt.ItemFlag.ItemIsEditable
         return base
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not self._valid(index):
+            return None
         event_id = self.id_at(index.row())
         col = COLUMNS[index.column()]
+        ev = self._event_of[event_id]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(self.document.session.events[event_id], col)
+            return self._text(ev, col)
         if role == ID_ROLE:
             return event_id
-        ev = self.document.session.events[event_id]
         if role == Qt.ItemDataRole.EditRole:
             return {"tier": ev.tier, "code": ev.code, "onset": ev.onset_s, "offset": ev.offset_s,
                     "duration": _duration(ev)}[col]  # fmt: skip
@@ -212,7 +223,7 @@ class EventsModel(QAbstractTableModel):
         return text if self._long else text[3:]
 
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole:
+        if role != Qt.ItemDataRole.EditRole or not self._valid(index):
             return False
         doc = self.document
         event_id = self.id_at(index.row())
