@@ -58,7 +58,7 @@ BENCH_CACHE_MIB = 16
 
 def make_video(path: Path, size: str, fps: int, seconds: int, gop: int) -> Path:
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi",
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
          "-i", f"testsrc2=size={size}:rate={fps}:duration={seconds}",
          "-c:v", "libx264", "-preset", "ultrafast", "-g", str(gop), "-pix_fmt", "yuv420p",
          str(path)],

@@ -503,11 +503,19 @@ def test_disagreements_are_recomputed_after_each_edit(window, qtbot, folder):
     assert spans[["tier", "onset_s", "code_a", "code_b"]].values.tolist() == [
         ["infant_bid", 1.0, "<nil>", "reach"]
     ]
+    told = []
+    doc.disagreementsChanged.connect(told.append)
     window.go_to("f10")
     key(qtbot, window, Qt.Key.Key_Q)  # vocalize at 0.4 s: within 1 s of bob's reach, other code
     assert doc.disagreements[["onset_s", "code_a", "code_b"]].values.tolist() == [
         [0.4, "vocalize", "reach"]
     ]
+    assert [set(t) for t in told] == [{"infant_bid"}]  # only the tier the edit touched
+    window.go_to("f30")
+    key(qtbot, window, Qt.Key.Key_5)  # a state: its units relabelled, its tier's spans updated
+    assert set(told[-1]) == {"infant_engagement"} and told[-1]["infant_engagement"][0] <= 1.2
+    assert doc.disagreements["tier"].tolist() == ["infant_engagement", "infant_bid"]
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert doc.disagreements["code_a"].tolist() == ["<nil>"]
     window.timeline.canvas.grab()  # paints the marks without error

@@ -136,10 +136,11 @@ def paint_intervals(
     colours: list[QColor],
     names: list[str] | None = None,
     skip: int | None = None,
+    heads: bool = True,
 ) -> None:
     """Draw the events of ``iv[part]`` (summarised per pixel column, see the module docstring):
     states as filled bars (with their code's name when ``names`` and wide enough), points as
-    lines with a triangle head where they stand apart."""
+    lines, with a triangle head where they stand apart (when ``heads``)."""
     idx, wide, keep, x0, x1 = _marks(view, iv, part, skip)
     codes = iv.code[idx]
     p.setPen(Qt.PenStyle.NoPen)
@@ -151,20 +152,21 @@ def paint_intervals(
         p.setBrush(colours[code])
         p.drawRects([QRectF(np.floor(x0[k]), top, 1.0, h) for k in which])
     points = keep[iv.point[idx[keep]]]
-    if len(points):
+    headed = np.zeros(len(points), dtype=bool)
+    if len(points) and heads:
         # a point's neighbours in the whole track decide its head, so any part paints alike
         at = idx[points]
         gap = np.minimum(
             np.diff(iv.onset, prepend=-np.inf)[at], np.diff(iv.onset, append=np.inf)[at]
         )
-        heads = gap / view.span_s * view.width >= TRIANGLE_GAP_PX
-        for code, which in _by_code(codes, points):
-            p.setPen(QPen(colours[code], 2))
-            p.drawLines([QLineF(x0[k], top, x0[k], top + h) for k in which])
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(colours[code])
-            for k in which[heads[np.searchsorted(points, which)]]:
-                p.drawPolygon(_head(x0[k], top))
+        headed = gap / view.span_s * view.width >= TRIANGLE_GAP_PX
+    for code, which in _by_code(codes, points):
+        p.setPen(QPen(colours[code], 2))
+        p.drawLines([QLineF(x0[k], top, x0[k], top + h) for k in which])
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colours[code])
+        for k in which[headed[np.searchsorted(points, which)]]:
+            p.drawPolygon(_head(x0[k], top))
     if names is not None:
         p.setPen(QColor("#111111"))
         for k in wide[x1[wide] - x0[wide] > TEXT_MIN_PX]:
@@ -302,7 +304,8 @@ class ComparisonTrack(Track):
 
     def paint(self, p: QPainter, view: View, top: float, t0: float, t1: float) -> None:
         iv = self.events
-        paint_intervals(p, view, iv, iv.between(t0, t1), top + 1, self.height - 4, self.colours)
+        part = iv.between(t0, t1)
+        paint_intervals(p, view, iv, part, top + 1, self.height - 4, self.colours, heads=False)
         spans = self.spans
         idx, wide, keep, x0, x1 = _marks(view, spans, spans.between(t0, t1))
         p.setPen(Qt.PenStyle.NoPen)
