@@ -167,6 +167,32 @@ def test_two_cameras_play_in_sync(window, qtbot, folder, video):
     assert doc.frame == 5
 
 
+def test_the_cameras_share_one_frame_memory_budget(window, qtbot, folder, video):
+    """The setting is the app's budget: each of the session's cameras gets its share (oracle: the
+    video library's own capacity for that share)."""
+    from synchrony_coder.gui import settings
+    from synchrony_coder.video import open_video
+
+    for k in (2, 3):
+        (folder / f"cam{k}.mp4").write_bytes(video.read_bytes())
+    (folder / "session.toml").write_text(
+        'session = "s07"\n'
+        + "".join(
+            f'[[videos]]\npath = "{name}"\n' for name in ("video.mp4", "cam2.mp4", "cam3.mp4")
+        )
+    )
+    assert settings.frame_cache_mib() == settings.DEFAULT_FRAME_CACHE_MIB
+    settings.set_frame_cache_mib(96)
+    doc = open_in(window, qtbot, folder)
+    alone, whole = open_video(video, cache_mib=32), open_video(video, cache_mib=96)
+    try:
+        assert [src.cache_capacity for src, _ in doc.videos] == [alone.cache_capacity] * 3
+        assert whole.cache_capacity > alone.cache_capacity  # (a share, not the whole budget)
+    finally:
+        alone.close()
+        whole.close()
+
+
 def test_sound_plays_only_at_normal_speed(window, qtbot, tmp_path):
     import av
 
