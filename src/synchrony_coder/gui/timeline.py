@@ -269,9 +269,10 @@ class TimelineCanvas(QWidget):
     def _snap(self, x: float) -> int:
         """The frame whose start is nearest to the pointer (frame_count: the video's end).
 
-        The inverse of how the playhead and events are drawn (at their frame's start): the frame
-        *showing* at the pointer's time would be one too early for half of the pixels of a frame's
-        start (the time of a whole pixel is rounded down).
+        The inverse of how the playhead and events are drawn (at their frame's start): the pixel
+        nearest a frame's start may lie up to half a pixel before it, where the frame *showing* is
+        still the previous one, so taking that frame made a click on an event's edge or on the
+        playhead land one frame early.
         """
         doc = self.document
         t = self.t_of(x)
