@@ -39,6 +39,19 @@ COLUMNS = ("tier", "code", "onset", "offset", "duration")
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 _ROOT = QModelIndex()
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_READ_ONLY = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_EDITABLE = _READ_ONLY | Qt.ItemFlag.ItemIsEditable
+_ROLES = frozenset(
+    int(r)
+    for r in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.EditRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ToolTipRole,
+        ID_ROLE,
+    )
+)
 
 
 def _duration(ev: Event) -> float | None:
@@ -179,15 +192,15 @@ class EventsModel(QAbstractTableModel):
     def flags(self, index):
         if not self._valid(index):
             return Qt.ItemFlag.NoItemFlags
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        ev = self._event_of[self.id_at(index.row())]
         col = COLUMNS[index.column()]
-        if col in ("code", "onset") or (col == "offset" and not ev.is_point):
-            base |= Qt.ItemFlag.ItemIsEditable
-        return base
+        if col in ("code", "onset"):
+            return _EDITABLE
+        if col == "offset" and not self._event_of[self.id_at(index.row())].is_point:
+            return _EDITABLE
+        return _READ_ONLY
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not self._valid(index):
+        if role not in _ROLES or not self._valid(index):  # (views ask for many more roles)
             return None
         event_id = self.id_at(index.row())
         col = COLUMNS[index.column()]

@@ -122,8 +122,10 @@ def _marks(view: View, iv: Intervals, part: slice, skip: int | None = None):
 
 
 def _by_code(codes: np.ndarray, which: np.ndarray):
-    for code in np.unique(codes[which]):
-        yield int(code), which[codes[which] == code]
+    """``(code, the marks of that code)`` for the marks ``which``."""
+    present = codes[which]
+    for code in sorted(set(present.tolist())):
+        yield code, which[present == code]
 
 
 def paint_intervals(
