@@ -4,8 +4,11 @@
 - :mod:`.edits`: :class:`Event`, :class:`Change` and the pure operations (``add_event``,
   ``delete_event``, ``set_code``, ``move_onset``, ``move_offset``, ``start_state``, ``close_state``)
   that return a change with its inverse.
+- :mod:`.index`: :class:`IndexedEvents`, the open session's events with sorted indexes, so an edit
+  (and its validation, :func:`~.index.check_change`) looks only at the events it can affect.
 - :mod:`.journal` and :mod:`.model`: :class:`CodingSession` applies changes, journals each one
   (fsynced) and recovers after a crash.
+- :mod:`.comparison`: a second coder's events and the disagreements, kept up to date edit by edit.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .edits import (
     set_code,
     start_state,
 )
+from .index import IndexedEvents
 from .manifest import MANIFEST, SessionError, SessionSpec, VideoRef, find_session
 from .model import CodingSession
 
@@ -35,6 +39,7 @@ __all__ = [
     "CodingSession",
     "EditError",
     "Event",
+    "IndexedEvents",
     "SessionError",
     "SessionSpec",
     "VideoRef",
