@@ -68,7 +68,10 @@ def window(qtbot):
 def open_in(window, qtbot, folder, coder="ann"):
     assert window.open_session([folder], coder=coder)
     assert window.document is None  # videos open in a worker thread: the window stays live
-    qtbot.waitUntil(lambda: window.document is not None, timeout=20000)
+    # the new central widget is shown by a queued call once the session is installed
+    qtbot.waitUntil(
+        lambda: window.document is not None and window.timeline.canvas.isVisible(), timeout=20000
+    )
     window.activateWindow()
     window.setFocus()
     return window.document
@@ -162,6 +165,32 @@ def test_two_cameras_play_in_sync(window, qtbot, folder, video):
     window.go_to("f5")  # 0.2 s: before the second camera's first frame, no picture there
     assert shown(window, 0) == 5 and window.player.views[1].image is None
     assert doc.frame == 5
+
+
+def test_the_cameras_share_one_frame_memory_budget(window, qtbot, folder, video):
+    """The setting is the app's budget: each of the session's cameras gets its share (oracle: the
+    video library's own capacity for that share)."""
+    from synchrony_coder.gui import settings
+    from synchrony_coder.video import open_video
+
+    for k in (2, 3):
+        (folder / f"cam{k}.mp4").write_bytes(video.read_bytes())
+    (folder / "session.toml").write_text(
+        'session = "s07"\n'
+        + "".join(
+            f'[[videos]]\npath = "{name}"\n' for name in ("video.mp4", "cam2.mp4", "cam3.mp4")
+        )
+    )
+    assert settings.frame_cache_mib() == settings.DEFAULT_FRAME_CACHE_MIB
+    settings.set_frame_cache_mib(96)
+    doc = open_in(window, qtbot, folder)
+    alone, whole = open_video(video, cache_mib=32), open_video(video, cache_mib=96)
+    try:
+        assert [src.cache_capacity for src, _ in doc.videos] == [alone.cache_capacity] * 3
+        assert whole.cache_capacity > alone.cache_capacity  # (a share, not the whole budget)
+    finally:
+        alone.close()
+        whole.close()
 
 
 def test_sound_plays_only_at_normal_speed(window, qtbot, tmp_path):
@@ -361,7 +390,8 @@ KILLED = textwrap.dedent(
     state = {"n": 0}
 
     def step():
-        if w.document is None:
+        if w.document is None or not w.isActiveWindow():  # shortcuts need the active window
+            w.activateWindow()
             return
         doc = w.document
         doc.seek(state["n"] % doc.frame_count)
@@ -500,11 +530,177 @@ def test_disagreements_are_recomputed_after_each_edit(window, qtbot, folder):
     assert spans[["tier", "onset_s", "code_a", "code_b"]].values.tolist() == [
         ["infant_bid", 1.0, "<nil>", "reach"]
     ]
+    told = []
+    doc.disagreementsChanged.connect(told.append)
     window.go_to("f10")
     key(qtbot, window, Qt.Key.Key_Q)  # vocalize at 0.4 s: within 1 s of bob's reach, other code
     assert doc.disagreements[["onset_s", "code_a", "code_b"]].values.tolist() == [
         [0.4, "vocalize", "reach"]
     ]
+    assert [set(t) for t in told] == [{"infant_bid"}]  # only the tier the edit touched
+    window.go_to("f30")
+    key(qtbot, window, Qt.Key.Key_5)  # a state: its units relabelled, its tier's spans updated
+    assert set(told[-1]) == {"infant_engagement"} and told[-1]["infant_engagement"][0] <= 1.2
+    assert doc.disagreements["tier"].tolist() == ["infant_engagement", "infant_bid"]
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert doc.disagreements["code_a"].tolist() == ["<nil>"]
     window.timeline.canvas.grab()  # paints the marks without error
+
+
+# -- edits are incremental: row-level model signals, partial repaints ----------------------------
+def _coded(folder: Path) -> None:
+    """A coder's file: 18 bids every 4 frames, engagement states, one phase."""
+    rows = ["session,coder,tier,code,onset_s,offset_s,onset_frame,offset_frame"]
+    bids = ["vocalize", "reach", "gaze", "smile", "fuss"]
+    for k, frame in enumerate(range(2, 72, 4)):
+        rows.append(f"s07,ann,infant_bid,{bids[k % 5]},{frame / FPS:.3f},,{frame},")
+    for code, f0, f1 in (("positive", 0, 10), ("object", 10, 25), ("monitor", 30, 50)):
+        rows.append(f"s07,ann,infant_engagement,{code},{f0 / FPS:.3f},{f1 / FPS:.3f},{f0},{f1}")
+    rows.append(f"s07,ann,phase,play,0.000,{N_FRAMES / FPS:.3f},0,{N_FRAMES}")
+    (folder / "coder_ann.csv").write_text("\n".join(rows) + "\n")
+
+
+def test_an_edit_changes_its_rows_and_keeps_sort_selection_and_scroll(window, qtbot, folder):
+    """``QAbstractItemModelTester`` watches every change; a spy sees no reset, only row signals."""
+    from PyQt6.QtCore import QtMsgType, qInstallMessageHandler
+    from PyQt6.QtTest import QAbstractItemModelTester
+
+    _coded(folder)
+    doc = open_in(window, qtbot, folder)
+    table = window.events_table
+    model = table.model()
+    failures = []
+    previous = qInstallMessageHandler(
+        lambda kind, _ctx, msg: failures.append(msg) if kind != QtMsgType.QtDebugMsg else None
+    )
+    tester = QAbstractItemModelTester(  # noqa: F841 (it watches while it lives)
+        model, QAbstractItemModelTester.FailureReportingMode.Warning
+    )
+    seen = []
+    for name in ("modelReset", "rowsInserted", "rowsRemoved", "rowsMoved", "dataChanged",
+                 "layoutChanged"):  # fmt: skip
+        getattr(model, name).connect(lambda *_a, n=name: seen.append(n))
+
+    def rows_in_order(key, reverse=False):
+        events = doc.session.events
+        want = sorted(events, key=lambda i: (key(events[i]), events[i].onset_s, events[i].tier, i))
+        return want[::-1] if reverse else want
+
+    def step(action, *expected):
+        seen.clear()
+        action()
+        assert "modelReset" not in seen and set(expected) <= set(seen), seen
+        got = [model.id_at(r) for r in range(model.rowCount())]
+        assert got == rows_in_order(lambda e: e.onset_s)
+        selected = [r.row() for r in table.selectionModel().selectedRows()]
+        assert selected == ([table.row_of(doc.selected)] if doc.selected is not None else [])
+
+    try:
+        bar = table.verticalScrollBar()
+        assert bar.maximum() > 0
+        bar.setValue(bar.maximum() // 2)
+        shown = range(table.rowAt(0), table.rowAt(table.viewport().height() - 1) + 1)
+        bids = [r for r in shown if doc.session.events[model.id_at(r)].tier == "infant_bid"]
+        middle = bids[len(bids) // 2]
+        event_id = model.id_at(middle)
+        other = "fuss" if doc.session.events[event_id].code != "fuss" else "gaze"
+        table.selectRow(middle)
+        value = bar.value()
+        step(lambda: model.setData(model.index(middle, 1), other), "dataChanged")
+        assert bar.value() == value and doc.selected == event_id  # recoded in place: no jump
+        window.go_to("f0")
+        step(lambda: key(qtbot, window, Qt.Key.Key_E), "rowsInserted")  # a gaze at frame 0
+        step(lambda: doc.undo_stack.undo(), "rowsRemoved")
+        bid = model.id_at(model.rowCount() - 1)
+        step(lambda: model.setData(model.index(model.rowCount() - 1, 2), "0.2"), "rowsMoved")
+        step(lambda: doc.undo_stack.undo(), "rowsMoved")
+        step(lambda: doc.undo_stack.redo(), "rowsMoved")
+        table.selectRow(table.row_of(bid))
+        step(lambda: key(qtbot, window, Qt.Key.Key_Delete), "rowsRemoved")
+        step(lambda: doc.undo_stack.undo(), "rowsInserted")
+        # a header click re-sorts (the one full sort) and edits keep that order
+        table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        by_code = rows_in_order(lambda e: e.code, reverse=True)
+        assert [model.id_at(r) for r in range(model.rowCount())] == by_code
+        seen.clear()
+        window.go_to("f40")
+        key(qtbot, window, Qt.Key.Key_T)  # a fuss
+        assert "modelReset" not in seen and "rowsInserted" in seen
+        by_code = rows_in_order(lambda e: e.code, reverse=True)
+        assert [model.id_at(r) for r in range(model.rowCount())] == by_code
+        assert [r.row() for r in table.selectionModel().selectedRows()] == [
+            table.row_of(doc.selected)
+        ]
+    finally:
+        qInstallMessageHandler(previous)
+    assert not [m for m in failures if "FAIL" in m], failures
+
+
+def _painted(widget):
+    """Record the regions Qt asks ``widget`` to repaint (and whether it was moved or resized,
+    which repaints all of it)."""
+    from PyQt6.QtCore import QEvent, QObject
+
+    class Spy(QObject):
+        def __init__(self):
+            super().__init__(widget)
+            self.regions = []
+            self.moved = False
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                self.regions.append(event.region().boundingRect())
+            self.moved |= event.type() in (QEvent.Type.Move, QEvent.Type.Resize)
+            return False
+
+    spy = Spy()
+    widget.installEventFilter(spy)
+    return spy
+
+
+def test_an_edit_repaints_only_the_span_it_changed(window, qtbot, folder):
+    """The timeline repaints the changed event's span in its tier's track, and what it shows then
+    is what a full repaint shows (read back from the window's backing store)."""
+    from PyQt6.QtWidgets import QApplication
+
+    _coded(folder)
+    doc = open_in(window, qtbot, folder)
+    canvas = window.timeline.canvas
+    window.go_to("f40")
+    spy = _painted(canvas)
+    for _ in range(3):  # (again when a late layout of the window moved the canvas meanwhile)
+        doc.select(None)
+        QApplication.processEvents()
+        spy.regions.clear()
+        spy.moved = False
+        key(qtbot, window, Qt.Key.Key_W)  # a reach at frame 40
+        qtbot.waitUntil(lambda: bool(spy.regions))
+        QApplication.processEvents()
+        if not spy.moved:
+            break
+        doc.undo_stack.undo()
+    top = RULER_H + SCHEME.tier_names.index("infant_bid") * TRACK_H
+    x = canvas.x_of(doc.time_of(40))
+    for region in spy.regions:
+        assert region.top() >= top and region.bottom() < top + TRACK_H, region
+        assert x - 12 <= region.left() and region.right() <= x + 12, region
+    # moving a state's offset repaints from its old end to its new one, in its track only
+    doc.select(None)  # (repaints the reach's outline)
+    QApplication.processEvents()
+    spy.regions.clear()
+    spy.moved = False
+    state = next(i for i, e in doc.session.events.items() if e.code == "monitor")
+    assert canvas.move_edge(state, "offset", 60)
+    QApplication.processEvents()
+    assert not spy.moved
+    top = RULER_H + SCHEME.tier_names.index("infant_engagement") * TRACK_H
+    assert spy.regions and all(r.top() >= top and r.bottom() < top + TRACK_H for r in spy.regions)
+    assert min(r.left() for r in spy.regions) >= canvas.x_of(doc.time_of(30)) - 12
+    assert max(r.right() for r in spy.regions) <= canvas.x_of(doc.time_of(60)) + 12
+    at = canvas.mapTo(window, QPoint(0, 0))
+    shown = canvas.screen().grabWindow(
+        window.winId(), at.x(), at.y(), canvas.width(), canvas.height()
+    )
+    full = canvas.grab()
+    assert shown.toImage() == full.toImage().convertToFormat(shown.toImage().format())

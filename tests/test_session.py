@@ -32,7 +32,7 @@ from synchrony_coder.session import (
 )
 from synchrony_coder.session.edits import events_to_frame
 from synchrony_coder.session.journal import journal_path, replay_journal
-from synchrony_coder.simulate import simulate_session
+from synchrony_coder.simulate import SessionParams, simulate_session
 
 FPS = 25.0
 N_FRAMES = 500
@@ -317,3 +317,134 @@ def test_non_exclusive_state_tier_overlaps_per_code(tmp_path):
     ev = apply_change(ev, start_state(ev, sch, "gesture", "point", 0.2, 5, END, N_FRAMES))
     early = [e for e in ev.values() if e.onset_s == 0.2][0]
     assert (early.offset_s, early.offset_frame) == (1.0, 25)
+
+
+# -- incremental validation and the sorted index ------------------------------------------------
+def _random_edit(rng, events, scheme):
+    """One random operation with random arguments, many of them invalid: (operation, args)."""
+    ids = sorted(events)
+    tier = scheme.tiers[int(rng.integers(len(scheme.tiers)))]
+    codes = [*tier.code_names, "positive", "reach"]  # sometimes a code of another tier
+    code = codes[int(rng.integers(len(codes)))]
+    when = round(float(rng.integers(-2, 40 * 25)) / 25, 3)  # a 40-s session on a 25-fps grid
+    later = round(when + float(rng.integers(-5, 100)) / 25, 3)
+    pick = ids[int(rng.integers(len(ids)))] if ids else None
+    kind = int(rng.integers(8)) if pick is not None else int(rng.integers(3))
+    if kind == 0:
+        offset = later if tier.is_state or rng.random() < 0.1 else None
+        return add_event, (scheme, tier.name, code, when, None, offset)
+    if kind == 1:
+        return start_state, (scheme, tier.name, code, when, None, 40.0, 1000)
+    if kind == 2:
+        return close_state, (scheme, tier.name, when, None, code if rng.random() < 0.3 else None)
+    if kind == 3:
+        return set_code, (scheme, pick, code)
+    if kind in (4, 5):
+        ev = events[pick]
+        near = round(ev.onset_s + float(rng.integers(-30, 30)) / 25, 3)  # across neighbours
+        return move_onset, (scheme, pick, near if rng.random() < 0.8 else when)
+    if kind == 6:
+        ev = events[pick]
+        return move_offset, (scheme, pick, round(ev.onset_s + float(rng.integers(-5, 60)) / 25, 3))
+    return delete_event, (pick,)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_incremental_validation_says_what_validate_says(seed):
+    """Oracle: ``check_table`` of the whole table after the unchecked change (``validate``'s rules
+    and messages, lines of the saved CSV); the indexed events against brute-force queries."""
+    import synchrony_coder.session.edits as edits
+    from synchrony_coder.session.index import IndexedEvents
+
+    rng = np.random.default_rng(seed)
+    params = SessionParams(phases=(("play", 20.0), ("reunion", 20.0)), fps=FPS)
+    truth = simulate_session(params, seed=seed % 1000)
+    plain = edits.events_from_frame(truth)
+    live = IndexedEvents(plain)
+    refused = 0
+    for _ in range(40):
+        operation, args = _random_edit(rng, plain, SCHEME)
+        unchecked = edits._checked
+        edits._checked = lambda _events, _scheme, change: change
+        try:
+            raw = operation(dict(plain), *args)
+        except EditError:
+            raw = None  # refused before any table check (no state to close, point offset...)
+        finally:
+            edits._checked = unchecked
+        if raw is not None and raw.rows:
+            problems = check_table(events_to_frame(apply_change(plain, raw), "s", "c"), SCHEME)
+        else:
+            problems = []
+        try:
+            change = operation(live, *args)
+        except EditError as exc:
+            if raw is not None:
+                p = problems[0]
+                assert str(exc) == f"{raw.label}: {p.column + ': ' if p.column else ''}{p.message}"
+            refused += 1
+            continue
+        assert problems == [] and change == raw
+        live.apply(change)
+        plain = apply_change(plain, change)
+        assert dict(live) == plain
+    assert refused  # the random edits do try invalid things
+    # the indexes against brute force
+    order = sorted(plain, key=lambda i: (plain[i].onset_s, plain[i].tier, i))
+    assert [live.row(i) for i in order] == list(range(len(order)))
+    assert [i for i, _ in live.ordered()] == order
+    for tier in SCHEME.tier_names:
+        for t in np.round(rng.uniform(-1, 41, 20), 3):
+            covering = [i for i in order if plain[i].tier == tier and plain[i].covers(t)]
+            assert sorted(live.covering(tier, t)) == sorted(covering)
+            after = [plain[i] for i in order if plain[i].tier == tier and plain[i].onset_s > t]
+            assert live.next_after(tier, t) == (after[0] if after else None)
+            end = t + 2.5
+            meeting = [
+                i
+                for i in order
+                if plain[i].tier == tier
+                and plain[i].onset_s <= end
+                and (plain[i].offset_s if plain[i].offset_s is not None else plain[i].onset_s) >= t
+            ]
+            assert live.meeting(tier, t, end) == meeting
+    assert live.next_id == max(plain, default=-1) + 1
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_comparison_follows_edits_as_disagreement_spans_would(seed):
+    """Oracle: ``reliability.disagreement_spans`` of both coders' whole tables after each edit."""
+    import pandas as pd
+
+    from synchrony_coder.reliability import disagreement_spans
+    from synchrony_coder.session.comparison import Comparison
+    from synchrony_coder.session.edits import events_from_frame
+    from synchrony_coder.session.index import IndexedEvents
+    from synchrony_coder.simulate import simulate_coder
+
+    rng = np.random.default_rng(seed)
+    truth = simulate_session(SessionParams(phases=(("play", 20.0), ("reunion", 20.0)), fps=FPS))
+    ours = IndexedEvents(events_from_frame(simulate_coder(truth, "ann", seed=seed % 97, fps=FPS)))
+    theirs = simulate_coder(truth, "bob", seed=seed % 89 + 1, fps=FPS)
+    comparison = Comparison(ours, theirs, SCHEME)
+    spans = 0
+    for _ in range(25):
+        want = disagreement_spans(
+            pd.concat([events_to_frame(ours, "s01", "ann"), theirs], ignore_index=True),
+            SCHEME,
+            coders=("ann", "bob"),
+        )
+        pd.testing.assert_frame_equal(comparison.table(), want)
+        spans += len(want)
+        while True:
+            operation, args = _random_edit(rng, ours, SCHEME)
+            try:
+                change = operation(ours, *args)
+                break
+            except EditError:
+                continue
+        ours.apply(change)
+        comparison.update(change)
+    assert spans  # there were disagreements to follow

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 import numpy as np
 import pandas as pd
@@ -32,9 +33,11 @@ __all__ = [
     "Problem",
     "REQUIRED_COLUMNS",
     "check_events",
+    "check_rows",
     "check_table",
     "empty_events",
     "format_events",
+    "overlap_message",
     "read_events",
     "write_events",
 ]
@@ -360,17 +363,13 @@ def _typed(
         s = df[col]
         num, empty = _numbers(s)
         bad = ~empty & ~np.isfinite(num)
-        flag(bad, col, lambda i, s=s: f"{s.iat[i]!r} is not a finite number of seconds")
+        flag(bad, col, lambda i, s=s: _not_seconds(s.iat[i]))
         neg = np.isfinite(num) & (num < 0)
-        flag(
-            neg,
-            col,
-            lambda i, num=num: f"{num[i]:g} is negative (times count from the first frame, 0.0)",
-        )
+        flag(neg, col, lambda i, num=num: _negative(num[i]))
         times[col] = np.where(bad | neg, np.nan, np.round(num, 3))
         empties[col] = empty
         if col == "onset_s":
-            flag(empty, col, "is empty (every event needs an onset)")
+            flag(empty, col, NO_ONSET)
     onset, offset = times["onset_s"], times["offset_s"]
     df["onset_s"], df["offset_s"] = onset, offset
     off_empty = empties["offset_s"]
@@ -380,7 +379,7 @@ def _typed(
             s = df[col]
             num, empty = _numbers(s)
             bad = ~empty & ~(np.isfinite(num) & (num >= 0) & (num == np.round(num)))
-            flag(bad, col, lambda i, s=s: f"{s.iat[i]!r} is not a frame index (a whole number ≥ 0)")
+            flag(bad, col, lambda i, s=s: _not_frame(s.iat[i]))
             df[col] = pd.array(np.where(bad | empty, np.nan, num), dtype="Float64").astype("Int64")
 
     both = np.isfinite(onset) & np.isfinite(offset)
@@ -402,32 +401,20 @@ def _typed(
         ).reshape(len(tier_values), len(code_values))
         known = tier_known[tier_ids] if len(df) else np.zeros(0, bool)
         good_code = pair_ok[tier_ids, code_ids] if len(df) else np.zeros(0, bool)
-        flag(
-            ~known & (tiers != ""),
-            "tier",
-            lambda i: (
-                f"unknown tier {tiers[i]!r} (scheme {scheme.name!r} has: {', '.join(scheme.tier_names)})"
-            ),
-        )
+        flag(~known & (tiers != ""), "tier", lambda i: _unknown_tier(tiers[i], scheme))
         flag(
             known & ~good_code & (codes != ""),
             "code",
-            lambda i: (
-                f"unknown code {codes[i]!r} for tier {tiers[i]} (known: {', '.join(tier_of[tiers[i]].code_names)})"
-            ),
+            lambda i: _unknown_code(codes[i], tiers[i], scheme),
         )
         state = tier_state[tier_ids] if len(df) else np.zeros(0, bool)
         point = known & ~state
-        flag(point & ~off_empty, "offset_s", lambda i: f"must be empty: {tiers[i]} is a point tier")
-        flag(
-            state & off_empty,
-            "offset_s",
-            lambda i: f"is empty: {tiers[i]} is a state tier and needs an offset",
-        )
+        flag(point & ~off_empty, "offset_s", lambda i: _point_offset(tiers[i]))
+        flag(state & off_empty, "offset_s", lambda i: _state_offset(tiers[i]))
     flag(
         state & both & (offset <= onset),
         "offset_s",
-        lambda i: f"{offset[i]:.3f} is not after onset_s {onset[i]:.3f}",
+        lambda i: _not_after(onset[i], offset[i]),
     )
 
     if scheme is not None and len(df):
@@ -501,7 +488,7 @@ def _overlaps(
             name,
             int(line[k]),
             "onset_s",
-            f"{onset[k]:.3f} overlaps an earlier {tier_name[k]} event (ending {prev_end[k]:.3f}, line ≤ {int(prev_line[k])}) in exclusive tier {tier_name[k]}",
+            overlap_message(onset[k], tier_name[k], prev_end[k], int(prev_line[k])),
         )
         for k in np.flatnonzero(over)
     ]
@@ -518,6 +505,124 @@ def check_table(df: pd.DataFrame, scheme: Scheme, name: str = "<table>") -> list
     raw = raw.astype(str)
     _, problems = _typed(raw.reset_index(drop=True), np.arange(2, len(raw) + 2), name, scheme)
     return problems
+
+
+class EventFields(Protocol):
+    """What :func:`check_rows` reads of an event (``offset_s``/frames ``None`` when empty)."""
+
+    tier: str
+    code: str
+    onset_s: float
+    offset_s: float | None
+    onset_frame: int | None
+    offset_frame: int | None
+
+
+def check_rows(
+    rows: Iterable[tuple[int, EventFields]], scheme: Scheme, name: str = "<table>"
+) -> list[Problem]:
+    """The problems :func:`check_table` reports for some rows of a table, in its order.
+
+    For checking an edit without re-reading the whole table: ``rows`` pairs each event with its
+    line (the header is line 1). Rules and messages are :func:`check_table`'s, which reports
+    check by check, each in line order; overlaps in exclusive tiers involve the tier's other
+    events and come last there (:func:`overlap_message` words them). The session and coder
+    columns are the caller's own and not checked here.
+    """
+    found = [
+        (rank, line, problem)
+        for line, ev in rows
+        for rank, problem in enumerate(_row_problems(line, ev, scheme, name))
+        if problem is not None
+    ]
+    found.sort(key=lambda f: (f[0], f[1]))
+    return [problem for _, _, problem in found]
+
+
+def _row_problems(line: int, ev: EventFields, scheme: Scheme, name: str) -> list[Problem | None]:
+    """One row's problems, check by check in the order of :func:`_typed` (None: that check holds)."""
+
+    def problem(ok: bool, column: str, message: str) -> Problem | None:
+        return None if ok else Problem(name, line, column, message)
+
+    tier, code = str(ev.tier).strip(), str(ev.code).strip()
+    out = [problem(tier != "", "tier", "is empty"), problem(code != "", "code", "is empty")]
+    times = {}
+    for column, value in (("onset_s", ev.onset_s), ("offset_s", ev.offset_s)):
+        text = "" if value is None or pd.isna(value) else f"{float(value):.3f}"
+        num = float(text) if text else math.nan
+        bad, neg = bool(text) and not math.isfinite(num), math.isfinite(num) and num < 0
+        out += [
+            problem(not bad, column, _not_seconds(text)),
+            problem(not neg, column, _negative(num)),
+        ]
+        if column == "onset_s":
+            out.append(problem(bool(text), column, NO_ONSET))
+        times[column] = math.nan if bad or neg else round(num, 3)
+    for column, value in (("onset_frame", ev.onset_frame), ("offset_frame", ev.offset_frame)):
+        text = "" if value is None or pd.isna(value) else str(int(value))
+        out.append(problem(not text or int(text) >= 0, column, _not_frame(text)))
+    onset, offset = times["onset_s"], times["offset_s"]
+    known = scheme.has_tier(tier)
+    state = known and scheme.tier(tier).is_state
+    good_code = known and code in scheme.tier(tier).code_names
+    off_empty = ev.offset_s is None or pd.isna(ev.offset_s)
+    both = math.isfinite(onset) and math.isfinite(offset)
+    return [
+        *out,
+        problem(known or tier == "", "tier", _unknown_tier(tier, scheme)),
+        problem(not known or good_code or code == "", "code", _unknown_code(code, tier, scheme)),
+        problem(state or not known or off_empty, "offset_s", _point_offset(tier)),
+        problem(not (state and off_empty), "offset_s", _state_offset(tier)),
+        problem(not (state and both and offset <= onset), "offset_s", _not_after(onset, offset)),
+    ]
+
+
+NO_ONSET = "is empty (every event needs an onset)"
+
+
+def _not_seconds(text: str) -> str:
+    return f"{text!r} is not a finite number of seconds"
+
+
+def _negative(seconds: float) -> str:
+    return f"{seconds:g} is negative (times count from the first frame, 0.0)"
+
+
+def _not_frame(text: str) -> str:
+    return f"{text!r} is not a frame index (a whole number ≥ 0)"
+
+
+def _unknown_tier(tier: str, scheme: Scheme) -> str:
+    return f"unknown tier {tier!r} (scheme {scheme.name!r} has: {', '.join(scheme.tier_names)})"
+
+
+def _unknown_code(code: str, tier: str, scheme: Scheme) -> str:
+    if not scheme.has_tier(tier):
+        return ""
+    return (
+        f"unknown code {code!r} for tier {tier} (known: {', '.join(scheme.tier(tier).code_names)})"
+    )
+
+
+def _point_offset(tier: str) -> str:
+    return f"must be empty: {tier} is a point tier"
+
+
+def _state_offset(tier: str) -> str:
+    return f"is empty: {tier} is a state tier and needs an offset"
+
+
+def _not_after(onset: float, offset: float) -> str:
+    return f"{offset:.3f} is not after onset_s {onset:.3f}"
+
+
+def overlap_message(onset: float, tier: str, prev_end: float, prev_line: int) -> str:
+    """The words of the exclusive-tier overlap rule (SCIENCE.md §1) for the event at ``onset``."""
+    return (
+        f"{onset:.3f} overlaps an earlier {tier} event (ending {prev_end:.3f}, line ≤ "
+        f"{prev_line}) in exclusive tier {tier}"
+    )
 
 
 def format_events(df: pd.DataFrame) -> str:

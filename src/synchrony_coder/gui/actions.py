@@ -32,6 +32,7 @@ SPECS = (
     Spec("save", "&Save", ("Ctrl+S",), "File"),
     Spec("export", "&Export CSV…", ("Ctrl+E",), "File"),
     Spec("proxy", "Make fast-seeking &proxies", ("Ctrl+Shift+P",), "File"),
+    Spec("frame_memory", "&Memory for video frames…", (), "File"),
     Spec("quit", "&Quit", ("Ctrl+Q",), "File"),
     Spec("undo", "&Undo", ("Ctrl+Z",), "Edit"),
     Spec("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit"),
@@ -64,7 +65,7 @@ def build_actions(parent: QWidget, handlers: dict[str, Callable[[], object]]) ->
         if spec.icon:
             a.setIcon(transport_icon(spec.name))
         keys = " or ".join(spec.keys)
-        a.setToolTip(f"{spec.text.replace('&', '')} ({keys})")
+        a.setToolTip(spec.text.replace("&", "") + (f" ({keys})" if keys else ""))
         handler = handlers[spec.name]
         a.triggered.connect(lambda _=False, h=handler: h())
         parent.addAction(a)

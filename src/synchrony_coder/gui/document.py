@@ -15,16 +15,15 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QUndoStack
 
 from ..events import read_events
-from ..reliability import disagreement_spans
 from ..session import (
     Change,
     CodingSession,
     EditError,
     add_event,
     close_state,
-    covering_state,
     start_state,
 )
+from ..session.comparison import Comparison
 from ..video import SyncedVideos
 from .commands import EditCommand
 
@@ -36,7 +35,8 @@ class Document(QObject):
     frameChanged = pyqtSignal(int)
     selectionChanged = pyqtSignal(object)  # event id or None
     dirtyChanged = pyqtSignal(bool)
-    comparisonChanged = pyqtSignal()
+    comparisonChanged = pyqtSignal()  # another coder compared, or none
+    disagreementsChanged = pyqtSignal(object)  # {tier: (t0, t1) that may look different now}
     problem = pyqtSignal(str)
 
     def __init__(self, session: CodingSession, videos: list, parent: QObject | None = None):
@@ -51,7 +51,8 @@ class Document(QObject):
         self.selected: int | None = None
         self.comparison: pd.DataFrame | None = None
         self.comparison_coder = ""
-        self.disagreements: pd.DataFrame | None = None
+        self.compared: Comparison | None = None
+        self._disagreements: pd.DataFrame | None = None
         self._dirty = session.dirty
         session.subscribe(self._on_change)
 
@@ -130,9 +131,8 @@ class Document(QObject):
             return self.edit(add_event, scheme, tier, code, t, frame)
         events = self.session.events
         exclusive = scheme.tier(tier).exclusive
-        same = {i: e for i, e in events.items() if e.tier == tier and (exclusive or e.code == code)}
-        running = covering_state(same, tier, t)
-        if running is not None and events[running].code == code:
+        running = events.covering(tier, t, None if exclusive else code)
+        if running and events[running[0]].code == code:
             return self.edit(close_state, scheme, tier, t, frame, code)
         return self.edit(
             start_state, scheme, tier, code, t, frame, self.duration_s, self.frame_count
@@ -140,11 +140,13 @@ class Document(QObject):
 
     def running_codes(self) -> dict[str, set[str]]:
         """Tier -> codes of the state events covering the current frame."""
-        t = self.time
+        t, events = self.time, self.session.events
         out: dict[str, set[str]] = {}
-        for ev in self.session.events.values():
-            if ev.covers(t):
-                out.setdefault(ev.tier, set()).add(ev.code)
+        for tier in self.session.scheme.tiers:
+            if tier.is_state:
+                codes = {events[i].code for i in events.covering(tier.name, t)}
+                if codes:
+                    out[tier.name] = codes
         return out
 
     # -- saving -------------------------------------------------------------------------------
@@ -177,25 +179,25 @@ class Document(QObject):
         """Show another coder's events of this session beside ours (None: stop comparing)."""
         self.comparison_coder = coder
         self.comparison = events
-        self._update_disagreements()
+        self.compared = (
+            None if events is None else Comparison(self.session.events, events, self.session.scheme)
+        )
+        self._disagreements = None
         self.comparisonChanged.emit()
 
-    def _update_disagreements(self) -> None:
-        """Recompute where the compared coder disagrees with ours (reliability, SCIENCE.md §4)."""
-        if self.comparison is None:
-            self.disagreements = None
-            return
-        ours = self.session.frame().reset_index(drop=True)
-        mine, theirs = self.session.coder, self.comparison_coder
-        other = self.comparison
-        if theirs == mine:  # two files of one coder name: keep them apart
-            theirs = f"{theirs} (compared)"
-            other = other.assign(coder=theirs)
-        both = pd.concat([ours, other], ignore_index=True, sort=False)
-        self.disagreements = disagreement_spans(both, self.session.scheme, coders=(mine, theirs))
+    @property
+    def disagreements(self) -> pd.DataFrame | None:
+        """Where the compared coder disagrees with ours (``reliability.disagreement_spans``,
+        SCIENCE.md §4), or None when not comparing."""
+        if self.compared is not None and self._disagreements is None:
+            self._disagreements = self.compared.table()
+        return self._disagreements
 
     def _on_change(self, change: Change) -> None:
-        self._update_disagreements()
+        if self.compared is not None and change.rows:
+            shown = self.compared.update(change)  # only the tiers and spans the edit touched
+            self._disagreements = None
+            self.disagreementsChanged.emit(shown)
         self.eventsChanged.emit(change)
         if self.session.dirty != self._dirty:
             self._dirty = self.session.dirty

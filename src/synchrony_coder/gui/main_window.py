@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
             "save": doc_only(self.save),
             "export": doc_only(self.export),
             "proxy": doc_only(self.make_proxies),
+            "frame_memory": self.choose_frame_memory,
             "quit": self.close,
             "undo": doc_only(lambda: self.document.undo_stack.undo()),
             "redo": doc_only(lambda: self.document.undo_stack.redo()),
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
     def _update_enabled(self) -> None:
         has = self.document is not None
         for spec in SPECS:
-            if spec.name not in ("open", "open_study", "quit", "help"):
+            if spec.name not in ("open", "open_study", "quit", "help", "frame_memory"):
                 self.actions[spec.name].setEnabled(has)
 
     # -- opening ------------------------------------------------------------------------------
@@ -162,7 +163,9 @@ class MainWindow(QMainWindow):
             return False
         settings.remember_coder(coder)
         settings.remember_session(str(spec.folder if not spec.prefix else spec.videos[0].path))
-        self._opener = VideoOpener(spec, parent=self)
+        # one memory budget for decoded frames, shared by the cameras
+        share = settings.frame_cache_mib() / max(len(spec.videos), 1)
+        self._opener = VideoOpener(spec, cache_mib=share, parent=self)
         progress = QProgressDialog(f"Opening {spec.session}…", "", 0, 0, self)
         progress.setCancelButton(None)
         progress.setMinimumDuration(400)
@@ -203,6 +206,22 @@ class MainWindow(QMainWindow):
         )
         maker.failed.connect(self.report_error)
         maker.start()
+
+    def choose_frame_memory(self) -> None:
+        """Ask for the memory the app may use for decoded video frames (all cameras together)."""
+        lo, hi = settings.FRAME_CACHE_RANGE_MIB
+        mib, ok = QInputDialog.getInt(
+            self,
+            "Memory for video frames",
+            "MiB of decoded frames kept around the playhead, shared by all cameras\n"
+            "(more: smoother stepping back and forth; used from the next session opened):",
+            settings.frame_cache_mib(),
+            lo,
+            hi,
+            64,
+        )
+        if ok:
+            settings.set_frame_cache_mib(mib)
 
     def _ask_coder(self) -> str:
         import getpass

@@ -2,36 +2,77 @@
 
 Uses :func:`synchrony_coder.metrics.session_metrics` (the whole session, then each phase); where the
 events do not allow a metric yet, the panel shows a dash or says why instead of a number.
+
+The metrics are computed in a worker thread from a copy of the events taken when the edits pause
+(debounced), so a refresh never holds up a key, whatever the size of the session. The panel's rows
+come from :class:`MetricRows`: each names a computation over the events and the columns of its
+result to show; another set of rows (e.g. movement synchrony) is one more entry in ``sources``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from PyQt6.QtCore import Qt, QTimer
+import pandas as pd
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from ..metrics import session_metrics
+from ..scheme import Scheme
+from ..session import events_to_frame
 from .document import Document
 
-SHOWN = (
-    ("matched_fraction", "matched fraction", "{:.2f}"),
-    ("coded_s", "both coded (s)", "{:.1f}"),
-    ("contingency", "contingency", "{:.2f}"),
-    ("delta_p", "ΔP", "{:+.2f}"),
-    ("n_bids", "bids", "{:.0f}"),
-    ("repairs", "repairs", "{:.0f}"),
-    ("repairs_per_min", "repairs / min", "{:.2f}"),
-    ("median_time_to_repair_s", "median repair (s)", "{:.2f}"),
+DEBOUNCE_MS = 300
+
+
+@dataclass(frozen=True)
+class MetricRows:
+    """Rows of the panel filled by one computation.
+
+    ``compute(events, scheme)`` gets the session's events as a tidy table (SCIENCE.md §1) and
+    returns a table with one row per phase (a ``phase`` column; ``all`` first) and a column per
+    metric, or None when the events do not allow it yet; ``rows`` lists the columns shown, as
+    ``(column, label, format)``.
+    """
+
+    compute: Callable[[pd.DataFrame, Scheme], pd.DataFrame | None]
+    rows: tuple[tuple[str, str, str], ...]
+
+
+INTERACTION = MetricRows(
+    lambda events, scheme: session_metrics(events, scheme, by_phase=True),
+    (
+        ("matched_fraction", "matched fraction", "{:.2f}"),
+        ("coded_s", "both coded (s)", "{:.1f}"),
+        ("contingency", "contingency", "{:.2f}"),
+        ("delta_p", "ΔP", "{:+.2f}"),
+        ("n_bids", "bids", "{:.0f}"),
+        ("repairs", "repairs", "{:.0f}"),
+        ("repairs_per_min", "repairs / min", "{:.2f}"),
+        ("median_time_to_repair_s", "median repair (s)", "{:.2f}"),
+    ),
 )
+
+
+class _Results(QObject):
+    """Carries a worker's results to the GUI thread (a queued signal)."""
+
+    ready = pyqtSignal(int, object)  # generation, [table, None or an exception] per source
 
 
 class MetricsPanel(QWidget):
     """A small table: one row per metric, one column per phase (``all`` first)."""
 
-    def __init__(self, document: Document, parent=None) -> None:
+    def __init__(
+        self, document: Document, parent=None, sources: Sequence[MetricRows] = (INTERACTION,)
+    ) -> None:
         super().__init__(parent)
         self.document = document
+        self.sources = tuple(sources)
         col = QVBoxLayout(self)
         col.setContentsMargins(6, 4, 6, 4)
         self.status = QLabel(self)
@@ -44,37 +85,75 @@ class MetricsPanel(QWidget):
         col.addWidget(self.table, 1)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(300)
+        self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh)
-        document.eventsChanged.connect(lambda _c: self._timer.start())
+        self._results = _Results(self)
+        self._results.ready.connect(self._show)
+        self._generation = 0  # of the events: one more per edit
+        self._running = False
+        self._again = False
+        document.eventsChanged.connect(self._changed)
         self.refresh()
 
+    def _changed(self, _change) -> None:
+        self._generation += 1
+        self._timer.start()
+
     def refresh(self) -> None:
-        doc = self.document
-        try:
-            table = session_metrics(
-                doc.session.frame().reset_index(drop=True), doc.session.scheme, by_phase=True
-            )
-        except Exception as exc:  # a half-coded session must not break coding
-            self._unavailable(f"Metrics unavailable for these events: {exc}")
+        """Compute the metrics of the events as they are now, in a worker thread."""
+        if self._running:  # one at a time; the latest events are computed next
+            self._again = True
             return
-        if table is None or not len(table):
+        self._running, self._again = True, False
+        session = self.document.session
+        job = (self._generation, session.events.snapshot(), session.session_id, session.coder)
+        threading.Thread(
+            target=self._compute, args=(*job, session.scheme), name="metrics", daemon=True
+        ).start()
+
+    def _compute(self, generation: int, events, session_id, coder, scheme) -> None:
+        """The worker thread's work: a table of the copied events, then each source on it."""
+        results = []
+        try:
+            table = events_to_frame(events, session_id, coder).reset_index(drop=True)
+            for source in self.sources:
+                try:
+                    results.append((source.compute(table, scheme), None))
+                except Exception as exc:  # a half-coded session must not break coding
+                    results.append((None, exc))
+        except Exception as exc:
+            results = [(None, exc)] * len(self.sources)
+        with contextlib.suppress(RuntimeError):  # the panel was closed meanwhile
+            self._results.ready.emit(generation, results)
+
+    def _show(self, _generation: int, results) -> None:
+        self._running = False
+        if self._again:
+            self.refresh()
+        errors = [exc for _, exc in results if exc is not None]
+        if errors:
+            self._unavailable(f"Metrics unavailable for these events: {errors[0]}")
+            return
+        tables = [(source, table) for source, (table, _) in zip(self.sources, results, strict=True)]
+        shown = [(s, t) for s, t in tables if t is not None and len(t)]
+        if not shown:
             self._unavailable("Code both partners' engagement to see metrics.")
             return
-        phases = [str(p) for p in table["phase"]] if "phase" in table.columns else ["all"]
-        rows = [r for r in SHOWN if r[0] in table.columns]
+        first = shown[0][1]
+        phases = [str(p) for p in first["phase"]] if "phase" in first.columns else ["all"]
+        rows = [(t, r) for s, t in shown for r in s.rows if r[0] in t.columns]
         self.table.setColumnCount(len(phases))
         self.table.setRowCount(len(rows))
         self.table.setHorizontalHeaderLabels(phases)
-        self.table.setVerticalHeaderLabels([r[1] for r in rows])
-        for r, (name, _label, fmt) in enumerate(rows):
-            for c, value in enumerate(table[name].tolist()):
+        self.table.setVerticalHeaderLabels([r[1] for _, r in rows])
+        for k, (table, (name, _label, fmt)) in enumerate(rows):
+            for c, value in enumerate(table[name].tolist()[: len(phases)]):
                 text = (
                     "–"
                     if value is None or (isinstance(value, float) and math.isnan(value))
                     else fmt.format(value)
                 )
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                self.table.setItem(k, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         self.status.setText("")
         self.status.setVisible(False)

@@ -42,3 +42,24 @@ def remember_coder(name: str) -> None:
     s = app_settings()
     s.setValue("coder", name)
     s.sync()
+
+
+DEFAULT_FRAME_CACHE_MIB = 1024
+FRAME_CACHE_RANGE_MIB = (64, 65536)
+
+
+def frame_cache_mib() -> int:
+    """Memory for decoded video frames, in MiB: one budget for the whole app, shared by the
+    session's cameras (each gets its share, see ``MainWindow.open_session``)."""
+    try:
+        value = int(app_settings().value("frame_cache_mib", DEFAULT_FRAME_CACHE_MIB))
+    except (TypeError, ValueError):
+        value = DEFAULT_FRAME_CACHE_MIB
+    lo, hi = FRAME_CACHE_RANGE_MIB
+    return min(max(value, lo), hi)
+
+
+def set_frame_cache_mib(mib: int) -> None:
+    s = app_settings()
+    s.setValue("frame_cache_mib", int(mib))
+    s.sync()

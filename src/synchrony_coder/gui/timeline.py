@@ -1,9 +1,15 @@
 """The timeline under the video: one track per tier, a playhead, zoom, scroll and direct editing.
 
-Click empty track or the ruler to seek; click an event to select it; drag an event's edge (a point
-event as a whole) to move its onset/offset, snapped to frames; wheel scrolls, Ctrl+wheel zooms
-around the cursor. A second coder's events (when compared) show as a thin track under each tier,
-with spans where the two disagree marked in red.
+Click empty track or the ruler to seek (to the frame whose start is nearest the pointer, so a
+click on the playhead or an event's edge lands on that frame); click an event to select it; drag an
+event's edge (a point event as a whole) to move its onset/offset, snapped to frames; wheel
+scrolls, Ctrl+wheel zooms around the cursor. A second coder's events (when compared) show as a
+thin track under each tier, with spans where the two disagree marked in red.
+
+The canvas stacks :mod:`.tracks` and repaints only what changed: an edit, the spans it touched;
+a selection, the two events concerned; the playhead, its old and new column. A paint looks only
+at the events meeting the painted span and draws at most about one mark per pixel column per
+track, so neither the number of events nor zooming out makes it slow.
 """
 
 from __future__ import annotations
@@ -11,16 +17,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PyQt6.QtCore import QPointF, QRect, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QPainter, QPen, QRegion
 from PyQt6.QtWidgets import QHBoxLayout, QScrollBar, QToolButton, QVBoxLayout, QWidget
 
-from ..session import move_offset, move_onset
+from ..session import Change, move_offset, move_onset
 from . import theme
 from .document import Document
 from .timecode import format_timecode
+from .tracks import COMPARE_H, TRACK_H, ComparisonTrack, TierTrack, Track, View
 
-LABEL_W, RULER_H, TRACK_H, COMPARE_H, EDGE_PX = 176, 24, 30, 12, 5
+LABEL_W, RULER_H, EDGE_PX = 176, 24, 5
+PAD = 8  # pixels around a changed span: outlines, point heads
+SHADES = (theme.PANEL, "#25262a")
+
+__all__ = ["COMPARE_H", "LABEL_W", "RULER_H", "TRACK_H", "Timeline", "TimelineCanvas"]
 
 
 @dataclass
@@ -40,14 +51,20 @@ class TimelineCanvas(QWidget):
         self.document = document
         self.start_s = 0.0
         self.span_s = min(60.0, document.duration_s)
+        self.tracks: list[Track] = []
         self._drag: _Drag | None = None
         self._scrubbing = False
+        self._selected = document.selected
+        self._playhead_x = None
+        self._pending: list[QRect] = []  # parts asked to be repainted since the last paint
         self.setMouseTracking(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._relayout()
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        document.eventsChanged.connect(lambda _c: self.update())
-        document.selectionChanged.connect(lambda _i: self.update())
+        document.eventsChanged.connect(self._events_changed)
+        document.selectionChanged.connect(self._selection_changed)
         document.comparisonChanged.connect(self._relayout)
+        document.disagreementsChanged.connect(self._disagreements_changed)
         document.frameChanged.connect(self._follow)
 
     # -- geometry -----------------------------------------------------------------------------
@@ -55,26 +72,50 @@ class TimelineCanvas(QWidget):
     def tiers(self) -> tuple[str, ...]:
         return self.document.session.scheme.tier_names
 
-    def _row_h(self) -> int:
-        return TRACK_H + (COMPARE_H if self.document.comparison is not None else 0)
-
-    def _height(self) -> int:
-        return RULER_H + len(self.tiers) * self._row_h() + 4
+    @property
+    def view(self) -> View:
+        return View(self.start_s, self.span_s, LABEL_W, max(self.width() - LABEL_W, 1))
 
     def _relayout(self) -> None:
-        self.setMinimumHeight(self._height())
-        self.setMaximumHeight(self._height() + 4 * TRACK_H)
+        """One track per tier, and one for the compared coder under each when comparing."""
+        doc = self.document
+        self.tracks = []
+        for k, tier in enumerate(doc.session.scheme.tiers):
+            self.tracks.append(TierTrack(doc, tier, k % 2))
+            if doc.comparison is not None:
+                self.tracks.append(ComparisonTrack(doc, tier, k % 2))
+        height = RULER_H + sum(t.height for t in self.tracks) + 4
+        self.setMinimumHeight(height)
+        self.setMaximumHeight(height + 4 * TRACK_H)
         self.update()
 
+    def _tops(self):
+        top = RULER_H
+        for track in self.tracks:
+            yield track, top
+            top += track.height
+
+    def track_at(self, y: float) -> tuple[Track, int] | None:
+        for track, top in self._tops():
+            if top <= y < top + track.height:
+                return track, top
+        return None
+
+    def _tier_track(self, tier: str) -> tuple[TierTrack, int] | None:
+        for track, top in self._tops():
+            if isinstance(track, TierTrack) and track.tier == tier:
+                return track, top
+        return None
+
     def x_of(self, t: float) -> float:
-        return LABEL_W + (t - self.start_s) / self.span_s * (self.width() - LABEL_W)
+        return float(self.view.x_of(t))
 
     def t_of(self, x: float) -> float:
-        return self.start_s + (x - LABEL_W) / max(self.width() - LABEL_W, 1) * self.span_s
+        return self.view.t_of(x)
 
     def tier_at(self, y: float) -> str | None:
-        k = int((y - RULER_H) // self._row_h())
-        return self.tiers[k] if y >= RULER_H and 0 <= k < len(self.tiers) else None
+        found = self.track_at(y)
+        return found[0].tier if found and isinstance(found[0], TierTrack) else None
 
     def set_view(self, start_s: float, span_s: float) -> None:
         dur = max(self.document.duration_s, 1e-3)
@@ -89,36 +130,55 @@ class TimelineCanvas(QWidget):
         span = self.span_s / factor
         self.set_view(c - frac * span, span)
 
+    # -- what to repaint ------------------------------------------------------------------------
+    def _repaint(self, top: int, height: int, t0: float, t1: float) -> None:
+        """Schedule a repaint of the times ``[t0, t1]`` of a band (nothing when out of view)."""
+        x0, x1 = self.x_of(t0) - PAD, self.x_of(t1) + PAD
+        x0, x1 = max(x0, LABEL_W), min(x1, self.width())
+        if x1 > x0:
+            self._update(QRect(int(x0), top, int(np.ceil(x1 - x0)) + 1, height))
+
+    def _events_changed(self, change: Change) -> None:
+        for track, top in self._tops():
+            if isinstance(track, TierTrack):
+                for t0, t1 in track.follow(change):
+                    self._repaint(top, track.height, t0, t1)
+
+    def _disagreements_changed(self, shown: dict) -> None:
+        for track, top in self._tops():
+            if isinstance(track, ComparisonTrack) and track.tier in shown:
+                track.refresh()
+                self._repaint(top, track.height, *shown[track.tier])
+
+    def _repaint_event(self, event_id: int | None) -> None:
+        ev = None if event_id is None else self.document.session.events.get(event_id)
+        found = None if ev is None else self._tier_track(ev.tier)
+        if found is not None:
+            end = ev.onset_s if ev.offset_s is None else ev.offset_s
+            self._repaint(found[1], found[0].height, ev.onset_s, end)
+
+    def _selection_changed(self, event_id: int | None) -> None:
+        self._repaint_event(self._selected)
+        self._selected = event_id
+        self._repaint_event(event_id)
+
     def _follow(self, _frame: int) -> None:
         t = self.document.time
         if not (self.start_s <= t <= self.start_s + self.span_s):
             self.set_view(t - 0.1 * self.span_s, self.span_s)
-        else:
-            self.update()
+            return
+        x = self.x_of(t)
+        for column in (self._playhead_x, x):
+            if column is not None:
+                self._update(QRect(int(column) - 2, 0, 5, self.height()))
 
     # -- hit testing --------------------------------------------------------------------------
     def hit(self, x: float, y: float) -> tuple[int, str] | None:
         """(event id, "onset"|"offset"|"body") under the pointer, edges first."""
-        tier = self.tier_at(y)
-        if tier is None or x < LABEL_W:
+        found = self.track_at(y)
+        if found is None or not isinstance(found[0], TierTrack) or x < LABEL_W:
             return None
-        best = None
-        for i, ev in self.document.session.events.items():
-            if ev.tier != tier:
-                continue
-            x0 = self.x_of(ev.onset_s)
-            if ev.offset_s is None:
-                if abs(x - x0) <= EDGE_PX:
-                    return i, "onset"
-                continue
-            x1 = self.x_of(ev.offset_s)
-            if abs(x - x1) <= EDGE_PX:
-                return i, "offset"
-            if abs(x - x0) <= EDGE_PX:
-                return i, "onset"
-            if x0 <= x < x1:
-                best = (i, "body")
-        return best
+        return found[0].hit(self.view, x, EDGE_PX)
 
     # -- mouse --------------------------------------------------------------------------------
     def mousePressEvent(self, e) -> None:
@@ -129,7 +189,7 @@ class TimelineCanvas(QWidget):
         target = self.hit(x, y)
         if target is None:
             doc.select(None)
-            doc.seek_time(self.t_of(x))
+            doc.seek(self._snap(x))
             self._scrubbing = True
             return
         event_id, part = target
@@ -141,27 +201,52 @@ class TimelineCanvas(QWidget):
     def mouseMoveEvent(self, e) -> None:
         x = e.position().x()
         if self._scrubbing:
-            self.document.seek_time(self.t_of(x))
+            self.document.seek(self._snap(x))
         elif self._drag is not None:
             self._drag.frame = self._snap(x)
-            self.update()
+            self._show_drag()
         else:
             target = self.hit(x, e.position().y())
             edge = target is not None and target[1] != "body"
             self.setCursor(Qt.CursorShape.SizeHorCursor if edge else Qt.CursorShape.ArrowCursor)
+
+    def _show_drag(self) -> None:
+        """Draw the dragged event where the pointer would put it (its track only)."""
+        drag, doc = self._drag, self.document
+        ev = doc.session.events[drag.event_id]
+        found = self._tier_track(ev.tier)
+        if found is None:
+            return
+        track, top = found
+        t = doc.time_of(drag.frame) if drag.frame < doc.frame_count else doc.duration_s
+        end = ev.onset_s if ev.offset_s is None else ev.offset_s
+        onset, end = (
+            (t, t if ev.offset_s is None else end) if drag.edge == "onset" else (ev.onset_s, t)
+        )
+        was = track.drag
+        track.drag = (drag.event_id, onset, end)
+        spans = [(onset, end), (ev.onset_s, ev.onset_s if ev.offset_s is None else ev.offset_s)]
+        if was is not None:
+            spans.append(was[1:])
+        self._repaint(top, track.height, min(s[0] for s in spans), max(s[1] for s in spans))
 
     def mouseReleaseEvent(self, e) -> None:
         self._scrubbing = False
         drag, self._drag = self._drag, None
         if drag is None:
             return
+        found = self._tier_track(self.document.session.events[drag.event_id].tier)
+        if found is not None and found[0].drag is not None:
+            track, top = found
+            self._repaint(top, track.height, min(track.drag[1:]), max(track.drag[1:]))
+            track.drag = None
         self.move_edge(drag.event_id, drag.edge, self._snap(e.position().x()))
 
     def move_edge(self, event_id: int, edge: str, frame: int) -> bool:
         """Move an event's onset or offset to ``frame`` (one undoable edit)."""
         doc = self.document
         if frame == self._frame_of(event_id, edge):
-            self.update()
+            self._repaint_event(event_id)
             return False
         scheme = doc.session.scheme
         if edge == "onset":
@@ -182,7 +267,13 @@ class TimelineCanvas(QWidget):
         return doc.frame_count if t >= doc.duration_s else doc.index_at(t)
 
     def _snap(self, x: float) -> int:
-        """The frame whose start is nearest to the pointer (frame_count: the video's end)."""
+        """The frame whose start is nearest to the pointer (frame_count: the video's end).
+
+        The inverse of how the playhead and events are drawn (at their frame's start): the pixel
+        nearest a frame's start may lie up to half a pixel before it, where the frame *showing* is
+        still the previous one, so taking that frame made a click on an event's edge or on the
+        playhead land one frame early.
+        """
         doc = self.document
         t = self.t_of(x)
         i = doc.index_at(t)
@@ -204,40 +295,53 @@ class TimelineCanvas(QWidget):
             self.set_view(self.start_s - steps * 0.1 * self.span_s, self.span_s)
 
     # -- painting -----------------------------------------------------------------------------
-    def paintEvent(self, _event) -> None:
+    def _update(self, rect: QRect) -> None:
+        self._pending.append(rect)
+        self.update(rect)
+
+    def paintEvent(self, event) -> None:
+        # paint the parts asked for one by one: two far-apart changes are two small paints, not
+        # everything between them (Qt merges them into one region whose parts PyQt cannot list)
+        region = event.region()
+        mine = [r for r in self._pending if region.intersects(r)]
+        self._pending = []
+        covered = QRegion()
+        for r in mine:
+            covered = covered.united(r)
+        rects = mine if mine and region.subtracted(covered).isEmpty() else [region.boundingRect()]
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        p.fillRect(self.rect(), QColor(theme.BACKGROUND))
-        self._paint_ruler(p)
-        scheme = self.document.session.scheme
-        row_h = self._row_h()
-        for k, tier in enumerate(scheme.tiers):
-            top = RULER_H + k * row_h
-            shade = QColor(theme.PANEL if k % 2 == 0 else "#25262a")
-            p.fillRect(QRectF(0, top, self.width(), row_h), shade)
-            p.setPen(QColor(theme.TEXT))
-            p.drawText(
-                QRectF(8, top, LABEL_W - 12, TRACK_H),
-                Qt.AlignmentFlag.AlignVCenter,
-                tier.name.replace("_", " "),
-            )
-            colours = {c.name: QColor(c.color) for c in tier.codes}
-            self._paint_events(p, tier.name, top + 3, TRACK_H - 6, colours, own=True)
-            if self.document.comparison is not None:
-                p.setPen(QColor(theme.MUTED))
-                p.drawText(
-                    QRectF(20, top + TRACK_H - 2, LABEL_W - 24, COMPARE_H),
-                    Qt.AlignmentFlag.AlignVCenter,
-                    self.document.comparison_coder,
-                )
-                self._paint_comparison(p, tier.name, top + TRACK_H - 1, COMPARE_H - 2, colours)
+        for rect in rects:
+            p.save()
+            p.setClipRect(rect)
+            self._paint_rect(p, rect)
+            p.restore()
+        p.end()
+
+    def _paint_rect(self, p: QPainter, rect: QRect) -> None:
+        p.fillRect(rect, QColor(theme.BACKGROUND))
+        if rect.top() < RULER_H:
+            self._paint_ruler(p)
+        view = self.view
+        t0, t1 = view.t_of(rect.left() - PAD), view.t_of(rect.right() + PAD)
+        width = self.width()
+        for track, top in self._tops():
+            if top > rect.bottom() or top + track.height <= rect.top():
+                continue
+            p.fillRect(QRectF(0, top, width, track.height), QColor(SHADES[track.shade]))
+            if rect.left() < LABEL_W:
+                track.paint_label(p, top, LABEL_W)
+            p.save()
+            p.setClipRect(QRect(LABEL_W, top, width - LABEL_W, track.height) & rect)
+            track.paint(p, view, top, t0, t1)
+            p.restore()
         p.setPen(QColor(theme.BORDER))
         p.drawLine(LABEL_W, 0, LABEL_W, self.height())
         x = self.x_of(self.document.time)
+        self._playhead_x = x
         if x >= LABEL_W:
             p.setPen(QPen(QColor(theme.PLAYHEAD), 2))
             p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-        p.end()
 
     def _paint_ruler(self, p: QPainter) -> None:
         p.fillRect(QRectF(0, 0, self.width(), RULER_H), QColor(theme.BACKGROUND))
@@ -256,75 +360,6 @@ class TimelineCanvas(QWidget):
             label = format_timecode(t)[3:] if step < 1 else format_timecode(t)[3:8]
             p.drawText(QPointF(x + 3, RULER_H - 8), label)
             t += step
-
-    def _visible(self, t0: float, t1: float) -> bool:
-        return t1 >= self.start_s and t0 <= self.start_s + self.span_s
-
-    def _paint_events(self, p, tier, top, h, colours, own) -> None:
-        doc = self.document
-        drag = self._drag
-        for i, ev in doc.session.events.items():
-            if ev.tier != tier:
-                continue
-            onset, offset = ev.onset_s, ev.offset_s
-            if drag is not None and drag.event_id == i:
-                t = doc.time_of(drag.frame) if drag.frame < doc.frame_count else doc.duration_s
-                onset, offset = (t, offset) if drag.edge == "onset" else (onset, t)
-            end = onset if offset is None else offset
-            if not self._visible(onset, end):
-                continue
-            colour = colours.get(ev.code, QColor("#808080"))
-            selected = i == doc.selected
-            x0 = max(self.x_of(onset), LABEL_W)
-            if offset is None:
-                self._paint_point(p, self.x_of(onset), top, h, colour, selected)
-                continue
-            x1 = self.x_of(end)
-            rect = QRectF(x0, top, max(x1 - x0, 1.0), h)
-            p.fillRect(rect, colour)
-            if selected:
-                p.setPen(QPen(QColor("#ffffff"), 2))
-                p.drawRect(rect.adjusted(1, 1, -1, -1))
-            if rect.width() > 40:
-                p.setPen(QColor("#111111"))
-                p.drawText(rect.adjusted(4, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter, ev.code)
-
-    def _paint_point(self, p, x, top, h, colour, selected) -> None:
-        if x < LABEL_W:
-            return
-        p.setPen(QPen(QColor("#ffffff") if selected else colour, 3 if selected else 2))
-        p.drawLine(QPointF(x, top), QPointF(x, top + h))
-        p.setBrush(colour)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.drawPolygon(QPolygonF([QPointF(x - 5, top), QPointF(x + 5, top), QPointF(x, top + 7)]))
-
-    def _paint_comparison(self, p, tier, top, h, colours) -> None:
-        other = self.document.comparison
-        rows = other[other["tier"] == tier]
-        for code, onset, offset in zip(
-            rows["code"], rows["onset_s"], rows["offset_s"], strict=True
-        ):
-            colour = QColor(colours.get(code, QColor("#808080")))
-            colour.setAlpha(170)
-            if np.isnan(offset):
-                x = self.x_of(onset)
-                if self._visible(onset, onset) and x >= LABEL_W:
-                    p.setPen(QPen(colour, 2))
-                    p.drawLine(QPointF(x, top), QPointF(x, top + h))
-            elif self._visible(onset, offset):
-                x0, x1 = max(self.x_of(onset), LABEL_W), self.x_of(offset)
-                p.fillRect(QRectF(x0, top + 2, max(x1 - x0, 1.0), h - 2), colour)
-        spans = self.document.disagreements
-        if spans is None or not len(spans):
-            return
-        mine = spans[spans["tier"] == tier] if "tier" in spans.columns else spans
-        red = QColor("#ff3b30")
-        red.setAlpha(200)
-        for onset, offset in zip(mine["onset_s"], mine["offset_s"], strict=True):
-            end = onset if np.isnan(offset) else offset
-            if self._visible(onset, end):
-                x0, x1 = max(self.x_of(onset), LABEL_W), self.x_of(end)
-                p.fillRect(QRectF(x0, top + h - 1, max(x1 - x0, 2.0), 3), red)
 
 
 def _tick_step(span_s: float, n_ticks: float) -> float:

@@ -4,8 +4,11 @@
 - :mod:`.edits`: :class:`Event`, :class:`Change` and the pure operations (``add_event``,
   ``delete_event``, ``set_code``, ``move_onset``, ``move_offset``, ``start_state``, ``close_state``)
   that return a change with its inverse.
+- :mod:`.index`: :class:`IndexedEvents`, the open session's events with sorted indexes, so an edit
+  (and its validation, :func:`~.index.check_change`) looks only at the events it can affect.
 - :mod:`.journal` and :mod:`.model`: :class:`CodingSession` applies changes, journals each one
   (fsynced) and recovers after a crash.
+- :mod:`.comparison`: a second coder's events and the disagreements, kept up to date edit by edit.
 - :mod:`.keeper`, :mod:`.fallback`, :mod:`.recovery`, :mod:`.lock`: what keeps the changes safe
   when the disk is full, the folder read-only or gone, the journal damaged, or another program
   has the session open; :mod:`.workcopy` makes a copy of a session to code into.
@@ -30,6 +33,7 @@ from .edits import (
     start_state,
 )
 from .fallback import Unsaved, unsaved_elsewhere
+from .index import IndexedEvents
 from .keeper import SaveError, Status
 from .manifest import MANIFEST, SessionError, SessionSpec, VideoRef, find_session
 from .model import CodingSession, ReadOnlyError
@@ -42,6 +46,7 @@ __all__ = [
     "Event",
     "ReadOnlyError",
     "SaveError",
+    "IndexedEvents",
     "SessionError",
     "SessionSpec",
     "Status",

@@ -3,9 +3,12 @@
 The events of an open session are a mapping ``event id -> Event`` (ids are stable for the life of
 the session; they are row numbers of the CSV when it is loaded). An operation never mutates that
 mapping: it computes a :class:`Change` (for each touched id, the event before and after, ``None``
-meaning absent), checks the result with the same rules as ``validate``
+meaning absent), checks the result with the same rules and messages as ``validate``
 (:func:`synchrony_coder.events.check_table`, SCIENCE.md §1) and returns it. :func:`apply_change`
-applies a change; ``change.inverse()`` undoes it. Undo stacks, scripts, tests and the crash journal
+applies a change; ``change.inverse()`` undoes it. Given the open session's
+:class:`~.index.IndexedEvents`, an operation looks only at the events it can affect (sorted
+indexes; :func:`~.index.check_change`), so its cost does not grow with the session; given a plain
+dict, it indexes a copy first. Undo stacks, scripts, tests and the crash journal
 all use these same objects, as in the command pattern of SLEAP's ``gui/commands.py``.
 
 Continuous coding of state tiers (Bakeman & Quera, 2011, ch. 3: "a state lasts until the next one
@@ -22,8 +25,9 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from ..errors import DataError
-from ..events import REQUIRED_COLUMNS, check_table
+from ..events import REQUIRED_COLUMNS
 from ..scheme import Scheme
+from .index import IndexedEvents, check_change, indexed
 
 __all__ = [
     "Change",
@@ -103,16 +107,11 @@ def _ms(t: float) -> float:
     return round(float(t), 3)
 
 
-def _next_id(events: Events) -> int:
-    return max(events, default=-1) + 1
-
-
-def _checked(events: Events, scheme: Scheme, change: Change) -> Change:
-    """Return ``change`` if the tiers it touches stay valid (SCIENCE.md §1), else raise."""
-    tiers = {ev.tier for _, b, a in change.rows for ev in (b, a) if ev is not None}
-    after = apply_change(events, change)
-    touched = {i: ev for i, ev in after.items() if ev.tier in tiers}
-    problems = check_table(events_to_frame(touched, "s", "c"), scheme)
+def _checked(events: IndexedEvents, scheme: Scheme, change: Change) -> Change:
+    """Return ``change`` if the table stays valid (SCIENCE.md §1), else raise with the first
+    problem ``validate`` would report (its line: the saved CSV's)."""
+    with events.applied(change) as after:  # undone before this returns
+        problems = check_change(after, change, scheme)
     if problems:
         p = problems[0]
         where = f"{p.column}: " if p.column else ""
@@ -131,6 +130,7 @@ def add_event(
     offset_frame: int | None = None,
 ) -> Change:
     """Add one event (a point when ``offset_s`` is None)."""
+    events = indexed(events)
     ev = Event(
         tier,
         code,
@@ -139,7 +139,7 @@ def add_event(
         onset_frame,
         offset_frame,
     )
-    return _checked(events, scheme, Change(f"add {tier}/{code}", ((_next_id(events), None, ev),)))
+    return _checked(events, scheme, Change(f"add {tier}/{code}", ((events.next_id, None, ev),)))
 
 
 def delete_event(events: Events, event_id: int) -> Change:
@@ -150,6 +150,7 @@ def delete_event(events: Events, event_id: int) -> Change:
 
 def set_code(events: Events, scheme: Scheme, event_id: int, code: str) -> Change:
     """Give an event another code of its tier."""
+    events = indexed(events)
     ev = events[event_id]
     new = replace(ev, code=code)
     return _checked(events, scheme, Change(f"recode {ev.tier} to {code}", ((event_id, ev, new),)))
@@ -159,6 +160,7 @@ def move_onset(
     events: Events, scheme: Scheme, event_id: int, onset_s: float, onset_frame: int | None = None
 ) -> Change:
     """Move an event's onset (a point event moves as a whole)."""
+    events = indexed(events)
     ev = events[event_id]
     new = replace(ev, onset_s=_ms(onset_s), onset_frame=onset_frame)
     what = "move" if ev.is_point else "move onset of"
@@ -169,6 +171,7 @@ def move_offset(
     events: Events, scheme: Scheme, event_id: int, offset_s: float, offset_frame: int | None = None
 ) -> Change:
     """Move a state event's offset."""
+    events = indexed(events)
     ev = events[event_id]
     if ev.is_point:
         raise EditError(f"move offset: {ev.tier} is a point tier; its events have no offset")
@@ -179,12 +182,10 @@ def move_offset(
 
 
 def covering_state(events: Events, tier: str, t: float) -> int | None:
-    """The id of the latest-starting state event of ``tier`` covering time ``t``, or None."""
-    best: tuple[float, int] | None = None
-    for i, ev in events.items():
-        if ev.tier == tier and ev.covers(t) and (best is None or ev.onset_s >= best[0]):
-            best = (ev.onset_s, i)
-    return None if best is None else best[1]
+    """The id of the latest-starting state event of ``tier`` covering time ``t``, or None
+    (of two starting together, the one with the larger id)."""
+    found = indexed(events).covering(tier, t)
+    return found[0] if found else None
 
 
 def start_state(
@@ -207,6 +208,7 @@ def start_state(
     t = _ms(t_s)
     if t >= _ms(end_s):
         raise EditError(f"start {tier}/{code}: {t:.3f} s is at or after the end ({end_s:.3f} s)")
+    events = indexed(events)
     rows: list[tuple[int, Event | None, Event | None]] = []
     exclusive = scheme.tier(tier).exclusive
     stop, stop_frame = _ms(end_s), end_frame
@@ -219,16 +221,11 @@ def start_state(
         stop, stop_frame = old.offset_s, old.offset_frame
         rows.append((cover, old, replace(old, offset_s=t, offset_frame=frame)))
     else:
-        later = [
-            ev
-            for ev in events.values()
-            if ev.tier == tier and ev.onset_s > t and (exclusive or ev.code == code)
-        ]
-        if later:
-            nxt = min(later, key=lambda ev: ev.onset_s)
+        nxt = events.next_after(tier, t, None if exclusive else code)
+        if nxt is not None:
             stop, stop_frame = nxt.onset_s, nxt.onset_frame
     new = Event(tier, code, t, stop, frame, stop_frame)
-    rows.append((_next_id(events), None, new))
+    rows.append((events.next_id, None, new))
     return _checked(events, scheme, Change(f"start {tier}/{code}", tuple(rows)))
 
 
@@ -245,12 +242,11 @@ def close_state(
     A state closed at its own onset would be empty, so it is removed.
     """
     t = _ms(t_s)
-    candidates = {
-        i: ev for i, ev in events.items() if ev.tier == tier and (code is None or ev.code == code)
-    }
-    cover = covering_state(candidates, tier, t)
-    if cover is None:
+    events = indexed(events)
+    found = events.covering(tier, t, code)
+    if not found:
         raise EditError(f"close {tier}: no state of {tier} runs at {t:.3f} s")
+    cover = found[0]
     old = events[cover]
     if old.onset_s == t:
         return Change(f"close {tier}/{old.code}", ((cover, old, None),))
@@ -259,8 +255,11 @@ def close_state(
 
 
 def events_to_frame(events: Events, session: str, coder: str) -> pd.DataFrame:
-    """The events as a tidy table (SCIENCE.md §1), sorted by onset, then tier."""
-    items = sorted(events.items(), key=lambda kv: (kv[1].onset_s, kv[1].tier, kv[0]))
+    """The events as a tidy table (SCIENCE.md §1), sorted by onset, then tier (then id)."""
+    if isinstance(events, IndexedEvents):
+        items = events.ordered()
+    else:
+        items = sorted(events.items(), key=lambda kv: (kv[1].onset_s, kv[1].tier, kv[0]))
     extra_cols: list[str] = []
     for _, ev in items:
         for k, _v in ev.extras:
