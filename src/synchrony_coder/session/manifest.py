@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
+from ..video.archive import VIDEO_SUFFIXES
 from ..video.proxy import is_proxy
 
 __all__ = ["MANIFEST", "SessionError", "SessionSpec", "VideoRef", "find_session"]
 
 MANIFEST = "session.toml"
-VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".m4v", ".webm", ".mts", ".mpg", ".mpeg")
 _CODER = re.compile(r"^[\w.-]+$")
 
 
