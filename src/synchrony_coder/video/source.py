@@ -169,6 +169,7 @@ class VideoSource:
         progress: Progress | None = None,
     ) -> None:
         self.path = Path(path)
+        self.cache_mib = cache_mib
         self.index: FrameIndex = build_index(self.path, progress)
         self._decoder = Decoder(self.path, self.index, threads=True)
         ctx = self._decoder._stream.codec_context
