@@ -320,6 +320,10 @@ def make_camera_file(kind: str, folder: Path) -> CameraFile:
                "-c:v", "libx265", "-pix_fmt", "yuv420p10le", "-x265-params", "log-level=error",
                "-c:a", "aac", path)  # fmt: skip
         return CameraFile(path)
+    if kind == "prores_mov":  # editors' intermediate: 10-bit 4:2:2, every frame a keyframe
+        return CameraFile(m(".mov", "-c:v", "prores_ks", "-profile:v", "2"))
+    if kind == "vp8_webm":
+        return CameraFile(m(".webm", "-c:v", "libvpx", "-deadline", "realtime", "-b:v", "1M"))
     raise ValueError(kind)
 
 
@@ -339,4 +343,6 @@ CAMERA_KINDS = [
     "ntsc_2997_mp4",
     "ntsc_5994_mp4",
     "hevc10_mov_audio_first",
+    "prores_mov",
+    "vp8_webm",
 ]
