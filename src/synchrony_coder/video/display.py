@@ -71,11 +71,6 @@ class Display:
         """Width over height of one pixel of the upright picture (a quarter turn inverts it)."""
         return 1 / self.sample_aspect if self.turned else self.sample_aspect
 
-    @property
-    def display_aspect(self) -> float:
-        """Shown width over height of the upright picture."""
-        return float(self.width * self.pixel_aspect / self.height)
-
 
 def rotation_of(frame) -> int:
     """The display matrix's counter-clockwise turn of a decoded frame, in 0, 90, 180 or 270."""
