@@ -3,11 +3,14 @@
 Usage::
 
     python benchmarks/bench_video.py [VIDEO] [--seeks 200] [--steps 300] [--cache-mib 512]
-        [--proxy 15]
+        [--proxy 15] [--camera 720p30|1080p60|4k30] [--size WxH --rate FPS --gop N --seconds S]
+        [--keep DIR]
 
-Without VIDEO it writes the reference file into a temporary folder: 720p, 30 fps, 60 s, H.264 with
-GOP 250 and 3 B-frames, a textured panning background with noise (about 7 Mbit/s, like a camera
-file) and each frame's number drawn as a barcode, so exactness is read from the pixels. With VIDEO,
+Without VIDEO it writes a reference file into a temporary folder, by default 720p, 30 fps, 60 s,
+H.264 with GOP 250 and 3 B-frames (``--camera 1080p60``: 1920x1080, 60 fps, GOP 120, 30 s;
+``--camera 4k30``: 3840x2160, 30 fps, GOP 60, 20 s; ``--size/--rate/--gop/--seconds`` override),
+a textured panning background with noise (about 7 Mbit/s at 720p, like a camera file) and each
+frame's number drawn as a barcode, so exactness is read from the pixels. With VIDEO,
 exactness is judged against an independent sequential PyAV decode (the target frame must be the
 closest of its +-2 neighbours in a 32x18 grey thumbnail).
 
@@ -24,13 +27,16 @@ Prints one JSON object:
   previous seeks took them help.
 - ``step_forward`` / ``step_backward``: 300 consecutive one-frame steps from a random start, as the
   app does them: the start frame is sought first and given ``settle_s`` to be looked at, then one
-  step every ``step_interval_s`` (a keypress auto-repeat of 30/s); latency of each ``frame(i)``.
+  step every ``step_interval_s`` (a keypress auto-repeat of 30/s); latency of each ``frame(i)``;
+  ``frame_interval_ms`` is the target for their p99.
 - ``sequential_fps``: RGB frames delivered by ``frame(0), frame(1), ...``; ``ffmpeg_fps``: the
   same file through ``ffmpeg -threads 2 -i FILE -f null -``; ``decode_ratio`` = ours / FFmpeg's
   (``--rounds`` alternating runs of each, the best of each kept).
 - ``proxy_seek`` (with ``--proxy GOP``): the same seeks on a short-GOP proxy of the file
-  (:func:`synchrony_coder.video.proxy.make_proxy`), with the time to make it, its size against the
-  original's, and its paired median against OpenCV's seeks on the original.
+  (:func:`synchrony_coder.video.proxy.make_proxy`, at most 1080 lines: the app's coding proxy of a
+  4K file), with the time to make it, its size against the original's, and its paired median
+  against OpenCV's seeks on the original; ``proxy_step_forward`` / ``proxy_step_backward``: the
+  steps on it.
 - ``peak_rss_mib``: the benchmark process's peak resident memory (cache budget ``cache_mib``).
 """
 
@@ -53,36 +59,45 @@ from synchrony_coder.video import open_video  # noqa: E402
 from synchrony_coder.video.proxy import make_proxy  # noqa: E402
 from videogen import draw_barcode, read_barcode  # noqa: E402
 
-WIDTH, HEIGHT, FPS, SECONDS, GOP = 1280, 720, 30, 60, 250
+# size, frames per second, GOP, seconds of the generated reference files
+CAMERAS = {
+    "720p30": ((1280, 720), 30, 250, 60),
+    "1080p60": ((1920, 1080), 60, 120, 30),
+    "4k30": ((3840, 2160), 30, 60, 20),
+}
 BOX = (48, 48, 240, 320)  # where the reference file's barcode is: top, left, height, width
 
 
-def generate_reference(path: Path, seconds: int = SECONDS) -> None:
-    """Write the reference 720p30 H.264 file (GOP 250, B-frames) with barcoded frame numbers."""
+def generate_reference(
+    path: Path, size=(1280, 720), fps: int = 30, gop: int = 250, seconds: int = 60
+) -> None:
+    """Write a reference H.264 file (3 B-frames) with barcoded frame numbers."""
     import av
     import cv2
 
+    (width, height) = size
     rng = np.random.default_rng(7)
-    field = cv2.GaussianBlur(rng.integers(0, 256, (HEIGHT + 64, WIDTH * 2), np.uint8), (0, 0), 3)
+    field = cv2.GaussianBlur(rng.integers(0, 256, (height + 64, width * 2), np.uint8), (0, 0), 3)
     field = cv2.normalize(field, None, 30, 220, cv2.NORM_MINMAX)
-    grain = rng.normal(0, 7, (16, HEIGHT, WIDTH)).astype(np.int16)
-    chroma = np.full((HEIGHT // 2, WIDTH), 128, np.uint8)
-    chroma[:, : WIDTH // 2] = 118 + (np.arange(HEIGHT // 2)[:, None] // 36)
+    grain = rng.normal(0, 7, (8, height, width)).astype(np.int8)
+    chroma = np.full((height // 2, width), 128, np.uint8)
+    chroma[:, : width // 2] = 118 + (np.arange(height // 2)[:, None] // 36)
     with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=FPS)
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {
             "preset": "veryfast",
             "crf": "23",
-            "g": str(GOP),
-            "keyint_min": str(GOP),
+            "g": str(gop),
+            "keyint_min": str(gop),
             "sc_threshold": "0",
             "bf": "3",
         }
-        for i in range(seconds * FPS):
-            x = (3 * i) % WIDTH
-            luma = field[(i // 7) % 64 : (i // 7) % 64 + HEIGHT, x : x + WIDTH].astype(np.int16)
-            luma = np.clip(luma + grain[i % 16], 0, 255).astype(np.uint8)
+        for i in range(seconds * fps):
+            x = (3 * i * 1280 // width) % width  # (pans at the same speed in picture widths)
+            row = (i // 7) % 64
+            luma = field[row : row + height, x : x + width].astype(np.int16)
+            luma = np.clip(luma + grain[i % 8], 0, 255).astype(np.uint8)
             draw_barcode(luma, i, BOX)
             frame = av.VideoFrame.from_ndarray(np.vstack([luma, chroma]), format="yuv420p")
             frame.pts = i
@@ -111,13 +126,18 @@ def oracle_thumbnails(path: Path) -> np.ndarray:
 class Judge:
     """Says whether an RGB frame is frame ``i``: by barcode, or by the nearest oracle thumbnail."""
 
-    def __init__(self, path: Path, barcode: bool) -> None:
+    def __init__(self, path: Path, barcode: bool, width: int = 0) -> None:
         self.thumbs = None if barcode else oracle_thumbnails(path)
+        self.width = width  # of the generated file: a scaled-down proxy has its box scaled too
+
+    def box(self, rgb: np.ndarray) -> tuple[int, int, int, int]:
+        scale = rgb.shape[1] / self.width if self.width else 1.0
+        return tuple(int(v * scale) for v in BOX)
 
     def crop(self, rgb: np.ndarray) -> np.ndarray:
         """What ``__call__`` needs of a frame, cheap to keep: the barcode box or the thumbnail."""
         if self.thumbs is None:  # the barcode's box, every other pixel of the green channel
-            top, left, height, width = BOX
+            top, left, height, width = self.box(rgb)
             return rgb[top : top + height : 2, left : left + width : 2, 1].copy()
         return thumbnail(rgb)
 
@@ -126,7 +146,7 @@ class Judge:
         if self.thumbs is None:
             if rgb.ndim == 2:  # a crop
                 return read_barcode(rgb, (0, 0, *rgb.shape)) == i
-            return read_barcode(rgb, BOX) == i
+            return read_barcode(rgb, self.box(rgb)) == i
         lo, hi = max(i - 2, 0), min(i + 3, len(self.thumbs))
         thumb = rgb if rgb.ndim == 2 else thumbnail(rgb)
         dist = np.abs(self.thumbs[lo:hi] - thumb).mean(axis=(1, 2))
@@ -148,6 +168,7 @@ def ffmpeg_fps(path: Path, frames: int) -> float:
     subprocess.run(
         [
             "ffmpeg",
+            "-nostdin",
             "-v",
             "error",
             "-threads",
@@ -246,23 +267,37 @@ def main(argv: list[str] | None = None) -> int:
         "--proxy", type=int, metavar="GOP", default=0,
         help="also make a proxy with this GOP and time the same seeks on it",
     )  # fmt: skip
+    ap.add_argument("--camera", choices=sorted(CAMERAS), default="720p30",
+                    help="the generated reference file's kind (default 720p30)")  # fmt: skip
+    ap.add_argument("--size", help="generated file's WIDTHxHEIGHT (overrides --camera)")
+    ap.add_argument("--rate", type=int, help="generated file's frames per second")
+    ap.add_argument("--gop", type=int, help="generated file's keyframe interval in frames")
+    ap.add_argument("--seconds", type=int, help="generated file's length")
+    ap.add_argument("--keep", metavar="DIR", help="keep the generated file here (reused if there)")
     ap.add_argument("--generate", metavar="OUT", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    size, rate, gop, seconds = CAMERAS[args.camera]
+    size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else size
+    rate, gop, seconds = args.rate or rate, args.gop or gop, args.seconds or seconds
     if args.generate:
-        generate_reference(Path(args.generate))
+        generate_reference(Path(args.generate), size, rate, gop, seconds)
         return 0
     rng = np.random.default_rng(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         if args.video:
             path, barcode = Path(args.video), False
         else:  # a separate process, so the encoder's memory is not counted as ours
-            path, barcode = Path(tmp) / "reference_720p30_gop250_bframes.mp4", True
-            t0 = time.perf_counter()
-            subprocess.run([sys.executable, __file__, "--generate", str(path)], check=True)
-            print(f"generated {path.name} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        judge = Judge(path, barcode)
+            name = f"reference_{size[0]}x{size[1]}p{rate}_gop{gop}_{seconds}s_bframes.mp4"
+            path, barcode = Path(args.keep or tmp) / name, True
+            if not path.exists():
+                t0 = time.perf_counter()
+                spec = ["--size", f"{size[0]}x{size[1]}", "--rate", str(rate), "--gop", str(gop)]
+                spec += ["--seconds", str(seconds), "--generate", str(path)]
+                subprocess.run([sys.executable, __file__, *spec], check=True)
+                print(f"generated {path.name} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        judge = Judge(path, barcode, size[0] if barcode else 0)
         result: dict = {
-            "video": str(path) if args.video else "generated reference",
+            "video": str(path) if args.video else f"generated {path.name}",
             "cores": os.cpu_count(),
         }
         t0 = time.perf_counter()
@@ -318,6 +353,12 @@ def main(argv: list[str] | None = None) -> int:
             made_s = time.perf_counter() - t0
             with open_video(proxy, cache_mib=args.cache_mib) as src:
                 ms, exact = seeks(src, targets, judge)
+            k = args.steps
+            for name, way, begin in (("forward", +1, 0), ("backward", -1, k)):
+                result[f"proxy_step_{name}"] = steps(
+                    proxy, args.cache_mib, int(rng.integers(begin, n - k + begin)), k, way,
+                    args.step_interval, args.settle, judge,
+                )  # fmt: skip
             result["proxy_seek"] = {
                 "gop": args.proxy, "made_s": round(made_s, 1),
                 "bytes_vs_original": round(proxy.stat().st_size / path.stat().st_size, 2),
@@ -330,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
 
         k = args.steps
         result["step_interval_s"] = round(args.step_interval, 4)
+        result["frame_interval_ms"] = round(1000 / result["fps"], 2)
         result["settle_s"] = args.settle
         result["step_forward"] = steps(
             path, args.cache_mib, int(rng.integers(0, n - k)), k, +1,

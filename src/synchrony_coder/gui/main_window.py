@@ -36,11 +36,11 @@ from .events_table import EventsTable
 from .faults import FaultNotices
 from .help_overlay import HelpOverlay
 from .metrics_panel import MetricsPanel
-from .player import PlaybackClock, PlayerWidget
+from .player import PlaybackClock, PlayerWidget, stride_note
 from .study_window import choose_study
 from .timecode import parse_position
 from .timeline import Timeline
-from .workers import ProxyMaker, VideoOpener
+from .workers import CodingProxies, ProxyMaker, VideoOpener
 
 WELCOME = (
     "<h2>synchrony-coder</h2><p>Open a session folder or video with <b>Ctrl+O</b>,"
@@ -301,10 +301,15 @@ class MainWindow(QMainWindow):
                 f"{session.path.name}."
             )
         self.faults = FaultNotices(self, session)
-        hint = _slow_seek_hint(videos)
+        hint = _slow_seek_hint(videos) + "".join(
+            f"  ·  {p}" for s, _ in videos for p in s.problems()
+        )
         self.statusBar().showMessage(
             f"{session.path}  ·  {len(session.events)} events  ·  F1: shortcuts{hint}", 15000
         )
+        self.clock.strideChanged.connect(lambda k: self.statusBar().showMessage(stride_note(k)))
+        self._coding_proxies = CodingProxies(self.player, self)
+        self._coding_proxies.message.connect(self.statusBar().showMessage)
 
     def _dock(self, title: str, widget: QWidget, name: str, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -440,6 +445,7 @@ class MainWindow(QMainWindow):
                 return False
             discard = answer == "discard"
         self.clock.pause()
+        self._coding_proxies.cancel()
         if self.audio is not None:
             self.audio.close()
         self._remember_layout()
@@ -469,6 +475,8 @@ class MainWindow(QMainWindow):
         if self._proxy_maker is not None and self._proxy_maker.isRunning():
             self._proxy_maker.cancel()  # stops after the frame being encoded; no file is left
             self._proxy_maker.wait()
+        if self.document is not None:
+            self._coding_proxies.cancel()
         self._remember_layout()
         if self.close_document():
             event.accept()

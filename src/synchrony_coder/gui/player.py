@@ -1,12 +1,16 @@
 """The video player: synchronised camera views, transport controls and a wall-clock playback clock.
 
 Playback follows the wall clock: each tick shows the frame due at ``t0 + elapsed × speed``, so a slow
-decode drops frames instead of drifting. The views show exact frames (``VideoSource.frame``) except
-while the scrub slider is dragged (``preview``).
+decode drops frames instead of drifting. When showing a frame takes longer than the frames come
+(a 4K file on a laptop, or 4× speed), the clock shows every 2nd (3rd, ...) frame, evenly, and says
+so (``strideChanged``), rather than whichever frames happen to be ready. The views show exact
+frames (``VideoSource.frame``) except while the scrub slider is dragged (``preview``), upright and
+with the video's pixel aspect.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -35,9 +39,10 @@ SPEEDS = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
 class FrameView(QWidget):
     """One camera: the frame scaled to fit, letterboxed, with the camera's name in a corner."""
 
-    def __init__(self, label: str, parent: QWidget | None = None) -> None:
+    def __init__(self, label: str, pixel_aspect: float = 1.0, parent: QWidget | None = None):
         super().__init__(parent)
         self.label = label
+        self.pixel_aspect = float(pixel_aspect)  # shown width of a pixel over its height
         self.image: QImage | None = None
         self.shown_index: int | None = None
         self.setMinimumSize(240, 160)
@@ -57,7 +62,7 @@ class FrameView(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#000000"))
         if self.image is not None:
-            iw, ih = self.image.width(), self.image.height()
+            iw, ih = self.image.width() * self.pixel_aspect, self.image.height()
             scale = min(self.width() / iw, self.height() / ih)
             w, h = iw * scale, ih * scale
             target = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
@@ -82,6 +87,7 @@ class PlaybackClock(QObject):
 
     playingChanged = pyqtSignal(bool)
     speedChanged = pyqtSignal(float)
+    strideChanged = pyqtSignal(int)  # 1: every frame shown; k: every k-th (cannot keep up)
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +99,9 @@ class PlaybackClock(QObject):
         self._timer.timeout.connect(self._tick)
         self._anchor = (0.0, 0.0)
         self._ticking = False
+        self.stride = 1
+        self._cost = 0.0  # seconds it takes to show a frame (moving average while playing)
+        self._warmup = 0  # ticks not judged: the first after a start or seek may wait for a seek
         document.frameChanged.connect(self._on_seek)
 
     @property
@@ -111,6 +120,8 @@ class PlaybackClock(QObject):
     def pause(self) -> None:
         if self.playing:
             self._timer.stop()
+            self._cost = 0.0
+            self._set_stride(1)
             self.playingChanged.emit(False)
 
     def toggle(self) -> None:
@@ -129,6 +140,7 @@ class PlaybackClock(QObject):
 
     def _reanchor(self) -> None:
         self._anchor = (time.monotonic(), self.document.time)
+        self._warmup = 3
 
     def _on_seek(self, _frame: int) -> None:
         if not self._ticking:  # the coder moved the playhead: play on from there
@@ -144,9 +156,43 @@ class PlaybackClock(QObject):
             self._ticking = False
             self.pause()
             return
+        frame = doc.index_at(t)
+        frame -= frame % self.stride  # every stride-th frame: even drops, not a ragged cadence
+        if frame == doc.frame:
+            return
         self._ticking = True
-        doc.seek(doc.index_at(t))
+        started = time.monotonic()
+        doc.seek(frame)
         self._ticking = False
+        self._judge(time.monotonic() - started)
+
+    def _judge(self, cost: float) -> None:
+        """Show every k-th frame when showing one costs more than the interval between frames
+        (moving average; fewer drops again only with a clear margin, so it does not flicker)."""
+        if self._warmup:
+            self._warmup -= 1
+            return
+        self._cost = cost if not self._cost else 0.8 * self._cost + 0.2 * cost
+        interval = 1.0 / max(float(self.document.primary.fps) * self.speed, 1e-6)
+        need = max(1, math.ceil(self._cost / interval - 0.1))
+        if need > self.stride or self._cost < 0.7 * (self.stride - 1) * interval:
+            self._set_stride(need)
+
+    def _set_stride(self, stride: int) -> None:
+        if stride != self.stride:
+            self.stride = stride
+            self.strideChanged.emit(stride)
+
+
+def stride_note(stride: int) -> str:
+    """What the status bar says when playback shows every ``stride``-th frame."""
+    if stride <= 1:
+        return ""
+    nth = {2: "2nd", 3: "3rd"}.get(stride, f"{stride}th")
+    return (
+        f"Playing every {nth} frame: this machine cannot show every frame at this speed "
+        "(stepping and pausing show every frame)"
+    )
 
 
 class Transport(QWidget):
@@ -234,16 +280,9 @@ class PlayerWidget(QWidget):
         col.setSpacing(2)
         views = QHBoxLayout()
         views.setSpacing(2)
-        multi = len(document.videos) > 1
         self.views = []
-        refs = document.session.spec.videos
         for k, (src, _offset) in enumerate(document.videos):
-            view_name = refs[k].view if k < len(refs) and refs[k].view else src.path.name
-            if is_proxy(src.path) and view_name != src.path.name:
-                view_name += " · proxy"
-            label = f"{view_name}  (starts at {_offset:+.3f} s)" if multi and k else view_name
-            label = label if multi or is_proxy(src.path) else ""  # say when a proxy plays
-            view = FrameView(label, self)
+            view = FrameView(self._label(k, src), float(src.display.pixel_aspect), self)
             views.addWidget(view)
             self.views.append(view)
         col.addLayout(views, 1)
@@ -251,6 +290,32 @@ class PlayerWidget(QWidget):
         col.addWidget(self.transport)
         document.frameChanged.connect(self.render)
         self.render(document.frame)
+
+    def _label(self, k: int, src) -> str:
+        doc = self.document
+        multi = len(doc.videos) > 1
+        refs = doc.session.spec.videos
+        view_name = refs[k].view if k < len(refs) and refs[k].view else src.path.name
+        if is_proxy(src.path) and view_name != src.path.name:
+            view_name += " · proxy"
+        offset = doc.videos[k][1]
+        label = f"{view_name}  (starts at {offset:+.3f} s)" if multi and k else view_name
+        return label if multi or is_proxy(src.path) else ""  # say when a proxy plays
+
+    def use_proxy(self, k: int, proxy) -> None:
+        """Show camera ``k`` from ``proxy`` (a :class:`VideoSource` of its proxy: the same frames
+        at the same times) from now on, and close the original's source."""
+        doc = self.document
+        old, offset = doc.videos[k]
+        doc.videos[k] = (proxy, offset)
+        doc.synced.sources[k] = proxy
+        if doc.primary is old:
+            doc.primary = proxy
+        self.views[k].label = self._label(k, proxy)
+        self.views[k].pixel_aspect = float(proxy.display.pixel_aspect)
+        old.close()
+        self.views[k].shown_index = None
+        self.render(doc.frame)
 
     def render(self, frame: int) -> None:
         doc = self.document

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QThread, pyqtSignal
+from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
 from ..session import SessionSpec
 
@@ -102,3 +102,68 @@ class ProxyMaker(QThread):
 
 class _Cancelled(Exception):
     """Raised from the progress callback to stop :func:`make_proxy` (which then deletes its file)."""
+
+
+class CodingProxies(QObject):
+    """Make a coding proxy of each open video too heavy to decode smoothly here, in the
+    background, and have the player show it once made (:func:`~synchrony_coder.video.proxy.
+    too_heavy`: 4K at 30 fps on two cores). Coding goes on on the original meanwhile;
+    ``message(text)`` says what is happening. ``frame -o`` and the events keep the original's
+    frames: the proxy has the same frames at the same times.
+    """
+
+    message = pyqtSignal(str)
+
+    def __init__(self, player, parent=None) -> None:
+        from ..video.proxy import proxy_advice
+
+        super().__init__(parent)
+        self.player = player
+        videos = player.document.videos
+        self.todo = [
+            (k, src)
+            for k, (src, _) in enumerate(videos)
+            if proxy_advice(src.path, src.index, src.display) == "heavy"
+        ]
+        self.maker: ProxyMaker | None = None
+        self._cancelled = False
+        if not self.todo:
+            return
+        self.maker = ProxyMaker([src.path for _, src in self.todo], parent=self)
+        self.maker.progress.connect(self._progress)
+        self.maker.made.connect(self._made)
+        self.maker.failed.connect(lambda msg: self.message.emit(f"No coding proxy: {msg}"))
+        self.maker.start()
+
+    def _progress(self, name: str, done: int, total: int) -> None:
+        src = next(s for _, s in self.todo if s.path.name == name)
+        self.message.emit(
+            f"{name} ({src.width}×{src.height} at {src.fps:.3g} fps) is more than this machine "
+            f"decodes smoothly: making a 1080-line coding proxy, {100 * done // max(total, 1)} % "
+            "done; stepping on the original meanwhile"
+        )
+
+    def _made(self, paths: list) -> None:
+        from ..errors import DataError
+        from ..video import VideoSource
+
+        if self._cancelled:  # (the session closed while the proxy was being finished)
+            return
+        for (k, src), proxy in zip(self.todo, paths, strict=True):
+            try:
+                copy = VideoSource(proxy, cache_mib=src.cache_mib)
+            except DataError as exc:
+                self.message.emit(f"No coding proxy: {exc}")
+                continue
+            self.player.use_proxy(k, copy)
+            self.message.emit(
+                f"Coding on the proxy of {src.path.name} now ({copy.width}×{copy.height}, the "
+                "same frames at the same times)"
+            )
+
+    def cancel(self) -> None:
+        """Stop making proxies (nothing is left behind) and wait for the thread to end."""
+        self._cancelled = True
+        if self.maker is not None and self.maker.isRunning():
+            self.maker.cancel()
+            self.maker.wait()

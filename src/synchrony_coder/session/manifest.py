@@ -33,12 +33,12 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..motion.energy import Roi, RoiError
+from ..video.archive import VIDEO_SUFFIXES
 from ..video.proxy import is_proxy
 
 __all__ = ["MANIFEST", "SessionError", "SessionSpec", "VideoRef", "find_session", "save_rois"]
 
 MANIFEST = "session.toml"
-VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".m4v", ".webm", ".mts", ".mpg", ".mpeg")
 _CODER = re.compile(r"^[\w.-]+$")
 
 

@@ -12,8 +12,6 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
 from .index import FrameIndex, open_container
 
 log = logging.getLogger(__name__)
@@ -21,6 +19,10 @@ log = logging.getLogger(__name__)
 # Continue decoding forward instead of seeking when that decodes at most this many extra frames:
 # a seek flushes the decoder, whose frame threads then need a few packets to refill.
 CONTINUE_SLACK = 8
+# decoders that honour ``skip_frame`` picture by picture, so skipping can end at any packet
+# (libdav1d, for one, reads it once when it opens and would then never show non-reference
+# pictures: AV1 files lost frames that way)
+SKIPS_NONREF = {"h264", "hevc", "mpeg1video", "mpeg2video", "mpeg4", "h263", "vp8", "vp9"}
 
 
 class Decoder:
@@ -38,11 +40,15 @@ class Decoder:
 
     def __init__(self, path: str | Path, index: FrameIndex, threads: bool = True) -> None:
         self.index = index
+        self.path = Path(path)
         self._container, self._stream = open_container(path)
+        self.stream = self._stream  # (PyAV's video stream: codec and display facts)
         self._stream.thread_type = "AUTO" if threads else "SLICE"
         self._frames: Iterator | None = None
         self._next = 0  # index of the frame the decoder would present next
         self._trust_from = 0  # pts of the seek point decoding started at
+        self._may_skip = self._stream.codec_context.name in SKIPS_NONREF
+        self._from_packet: int | None = None  # after a byte seek: the packet number sought
         self._skip_before: int | None = None  # frames before this index may have been skipped
         self._skip_until: int | None = None  # pts from which packets are decoded in full again
         self.decode_errors = 0
@@ -53,9 +59,14 @@ class Decoder:
 
     # -- positioning ---------------------------------------------------------------------------
     def _seek(self, k: int, wanted_from: int | None = None) -> None:
-        self._container.seek(
-            int(self.index.seek_ts[k]), stream=self._stream, backward=True, any_frame=False
-        )
+        index = self.index
+        if index.packet_map is not None:  # MPEG-TS/PS: by byte position (see PacketMap)
+            self._container.seek(int(index.packet_map.seek_pos[k]), unsupported_byte_offset=True)
+            self._from_packet = int(index.packet_map.seek_packet[k])
+        else:
+            self._container.seek(
+                int(index.seek_ts[k]), stream=self._stream, backward=True, any_frame=False
+            )
         self._frames = self._decode_all()
         self._skip_before = None
         self._skip_to(wanted_from)
@@ -73,7 +84,7 @@ class Decoder:
         after skipping ends (with reordering and frame threads they come out later):
         ``_skip_before`` stays until the next seek, so that asking for one of them seeks again.
         """
-        if wanted_from is None:
+        if wanted_from is None or not self._may_skip:
             self._skip_until = None
             self._stream.codec_context.skip_frame = "DEFAULT"
             return
@@ -86,7 +97,7 @@ class Decoder:
         import av
 
         ctx = self._stream.codec_context
-        for packet in self._container.demux(self._stream):
+        for packet in self._packets():
             until = self._skip_until
             if until is not None and (packet.pts is None or packet.pts >= until):
                 ctx.skip_frame = "DEFAULT"
@@ -98,6 +109,29 @@ class Decoder:
                 log.debug("decode error in %s: %s", self._container.name, exc)
                 continue
             yield from frames
+
+    def _packets(self) -> Iterator:
+        """The demuxer's packets from where it stands; after a byte seek, from the seek point's
+        packet on, each with the timestamp it has when the file is read from the start."""
+        packets = self._container.demux(self._stream)
+        j, known = self._from_packet, self.index.packet_map
+        if j is None or known is None:
+            yield from packets
+            return
+        for packet in packets:  # the seek point's packet: the first of its size and kind
+            if packet.size == known.size[j] and packet.is_keyframe == known.key[j]:
+                break
+        else:
+            return
+        while packet is not None:
+            if j < len(known.size) and packet.size == known.size[j]:
+                if known.pts[j] >= 0:
+                    packet.pts = int(known.pts[j])
+                j += 1
+            elif packet.size:  # (not expected) out of step: leave the rest as they come
+                j = len(known.size)
+            yield packet
+            packet = next(packets, None)
 
     def _must_seek(self, start: int) -> bool:
         if self._frames is None or self._next < 0 or self._next > start:
@@ -191,41 +225,3 @@ class Decoder:
         if found is not None:
             self._next = found[0] + 1
         return found
-
-
-def frame_nbytes(width: int, height: int, compact: bool) -> int:
-    """Bytes one cached frame takes: I420 planes (1.5 bytes/pixel) or RGB (3 bytes/pixel)."""
-    return width * height * 3 // 2 if compact else width * height * 3
-
-
-class FrameStore:
-    """Turns decoded frames into compact arrays for the cache and those into RGB for the caller.
-
-    Frames in 8-bit 4:2:0 (nearly every camera file) are kept as their I420 planes, half the size
-    of RGB and copied without conversion; they become RGB in :meth:`rgb` with OpenCV's
-    BT.601 conversion, which matches FFmpeg's default ``swscale`` conversion and runs in the
-    caller's thread, in parallel with decoding. Any other pixel format is converted to RGB once.
-    """
-
-    def __init__(self, width: int, height: int, pix_fmt: str | None) -> None:
-        self.width, self.height = width, height
-        self.compact = pix_fmt == "yuv420p" and width % 2 == 0 and height % 2 == 0
-        self.frame_bytes = frame_nbytes(width, height, self.compact)
-
-    def keep(self, frame) -> np.ndarray:
-        if (
-            self.compact
-            and frame.format.name == "yuv420p"
-            and frame.width == self.width
-            and frame.height == self.height
-        ):
-            return frame.to_ndarray(format="yuv420p")
-        return frame.to_ndarray(format="rgb24", width=self.width, height=self.height)
-
-    def rgb(self, stored: np.ndarray) -> np.ndarray:
-        """A new C-contiguous (height, width, 3) uint8 RGB array the caller owns."""
-        if stored.ndim == 2:
-            import cv2
-
-            return cv2.cvtColor(stored, cv2.COLOR_YUV2RGB_I420)
-        return np.array(stored, copy=True, order="C")

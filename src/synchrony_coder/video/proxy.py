@@ -14,20 +14,35 @@ older than the video (:func:`playable`); a session folder's video list ignores p
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 from ..storage import WriteError, new_temp, publish
 from .decoder import Decoder
+from .display import read_display, shown
 from .index import Progress, VideoError, build_index
 
-__all__ = ["PROXY_SUFFIX", "is_proxy", "make_proxy", "playable", "proxy_path", "worth_a_proxy"]
+__all__ = [
+    "PROXY_SUFFIX",
+    "is_proxy",
+    "make_proxy",
+    "playable",
+    "proxy_advice",
+    "proxy_path",
+    "too_heavy",
+    "worth_a_proxy",
+]
 
 PROXY_SUFFIX = ".proxy.mp4"
 # keyframes further apart than this make a random seek take a noticeable moment (720p H.264 on
 # two cores decodes its reference chain at ~100 frames/s: 2 s at 30 fps is ~0.3 s)
 SLOW_KEYFRAME_INTERVAL_S = 2.0
+# H.264 pixels per second per core beyond which a file is too heavy to step through (ffmpeg
+# -threads 2 decodes 4K H.264 at ~32 fps, ~130 Mpx/s per core, on the 2-core benchmark machine;
+# stepping back needs about twice real time)
+HEAVY_PIXELS_PER_CORE_S = 75e6
 # audio codecs an MP4 file holds as they are; others are re-encoded to AAC
 _MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}
 
@@ -45,6 +60,28 @@ def is_proxy(path: str | Path) -> bool:
 def worth_a_proxy(path: str | Path, index) -> bool:
     """Whether seeking in ``path`` (with its :class:`.FrameIndex`) is slow enough for a proxy."""
     return not is_proxy(path) and index.keyframe_interval_s > SLOW_KEYFRAME_INTERVAL_S
+
+
+def too_heavy(width: int, height: int, fps: float, cores: int | None = None) -> bool:
+    """Whether decoding ``width`` x ``height`` pictures at ``fps`` takes more than the machine's
+    ``cores`` can spare while a coder steps and plays: then the app codes on a proxy.
+
+    Stepping backwards re-decodes the GOP behind the playhead while frames are shown, so the
+    decoder needs headroom over real time: more than :data:`HEAVY_PIXELS_PER_CORE_S` pixels per
+    second per core is too much (4K at 30 fps on two cores is; 1080p at 60 fps is not).
+    """
+    cores = cores or os.cpu_count() or 1
+    return width * height * fps > HEAVY_PIXELS_PER_CORE_S * cores
+
+
+def proxy_advice(path: str | Path, index, display) -> str:
+    """Why ``path`` should be coded on a proxy (``""``: it need not): ``"heavy"`` (see
+    :func:`too_heavy`; the app then makes one itself) or ``"long GOP"`` (slow jumps)."""
+    if is_proxy(path):
+        return ""
+    if too_heavy(display.width, display.height, index.fps):
+        return "heavy"
+    return "long GOP" if worth_a_proxy(path, index) else ""
 
 
 def playable(video: str | Path) -> Path:
@@ -66,6 +103,7 @@ def make_proxy(
     gop: int = 15,
     crf: int = 23,
     preset: str = "veryfast",
+    max_height: int = 1080,
     progress: Progress | None = None,
 ) -> Path:
     """Write a short-GOP H.264 proxy of ``video`` and check it frame by frame against the original.
@@ -81,6 +119,9 @@ def make_proxy(
         Frames from one keyframe to the next: a seek decodes at most ``gop − 1`` frames.
     crf, preset
         x264 quality (lower is better; 23, the x264 default, keeps a camera file's size) and speed.
+    max_height
+        Taller videos are scaled down to this many lines (0: never): a 4K file decodes too slowly
+        on a laptop to step through backwards, its 1080-line proxy does not.
     progress
         Called with ``(frames written, frame count)``.
 
@@ -88,7 +129,8 @@ def make_proxy(
     -------
     Path
         The proxy. Each frame keeps its presentation timestamp (late starts and variable frame
-        rate included); a frame the original cannot decode (damaged data) is filled with the
+        rate included) and is as the app shows it: upright, deinterlaced, with the original's
+        pixel aspect; a frame the original cannot decode (damaged data) is filled with the
         frame before it so that the numbering stays the same. The first audio stream is copied
         (or re-encoded to AAC when MP4 cannot hold its codec).
 
@@ -113,7 +155,16 @@ def make_proxy(
     except WriteError as exc:
         raise VideoError(out, f"cannot write here ({exc.reason})") from None
     try:
-        _encode(video, index, tmp, gop=gop, crf=crf, preset=preset, progress=progress)
+        _encode(
+            video,
+            index,
+            tmp,
+            gop=gop,
+            crf=crf,
+            preset=preset,
+            max_height=max_height,
+            progress=progress,
+        )
         check = build_index(tmp)
         if check.frame_count != n or not np.array_equal(check.times_ms, index.times_ms):
             raise VideoError(
@@ -129,15 +180,21 @@ def make_proxy(
     return out
 
 
-def _encode(video: Path, index, tmp: Path, *, gop: int, crf: int, preset: str, progress) -> None:
+def _encode(
+    video: Path, index, tmp: Path, *, gop: int, crf: int, preset: str, max_height: int, progress
+) -> None:
     import av
 
     decoder = Decoder(video, index, threads=True)
+    display = read_display(decoder)
+    width, height = proxy_size(display, max_height)
+    resize = (width, height) != (display.width, display.height)
     with av.open(str(video)) as src, av.open(str(tmp), "w", format="mp4") as dst:
         source = src.streams.video[0]
-        width, height = source.codec_context.width // 2 * 2, source.codec_context.height // 2 * 2
         enc = dst.add_stream("libx264", rate=source.average_rate or round(index.fps))
         enc.width, enc.height, enc.pix_fmt = width, height, "yuv420p"
+        if display.pixel_aspect != 1:
+            enc.codec_context.sample_aspect_ratio = display.pixel_aspect
         enc.codec_context.gop_size = gop
         enc.codec_context.max_b_frames = 0
         enc.time_base = enc.codec_context.time_base = index.time_base
@@ -149,7 +206,9 @@ def _encode(video: Path, index, tmp: Path, *, gop: int, crf: int, preset: str, p
             if frame is None:  # nothing decodable before it either
                 continue
             previous = frame
-            picture = frame.reformat(width=width, height=height, format="yuv420p")
+            # upright, deinterlaced, at most max_height lines: the proxy is what the app shows
+            picture = shown(frame, width, height) if resize else shown(frame)
+            picture = picture.reformat(width=width, height=height, format="yuv420p")
             picture.pts, picture.time_base = int(index.pts[i]), index.time_base
             picture.pict_type = av.video.frame.PictureType.NONE
             dst.mux(enc.encode(picture))
@@ -159,6 +218,15 @@ def _encode(video: Path, index, tmp: Path, *, gop: int, crf: int, preset: str, p
         if audio is not None:
             audio(dst)
     decoder.close()
+
+
+def proxy_size(display, max_height: int = 0) -> tuple[int, int]:
+    """Width and height of the proxy of a video shown as ``display``: the upright picture, scaled
+    down to ``max_height`` lines if taller (0: never), both even (4:2:0 H.264 needs them so)."""
+    width, height = display.width, display.height
+    if max_height and height > max_height:
+        width, height = width * max_height / height, max_height
+    return max(2, int(round(width / 2)) * 2), max(2, int(height) // 2 * 2)
 
 
 def _audio(src, dst):

@@ -41,7 +41,8 @@ from pathlib import Path
 import numpy as np
 
 from .cache import FrameCache
-from .decoder import CONTINUE_SLACK, Decoder, FrameStore, frame_nbytes
+from .decoder import CONTINUE_SLACK, Decoder
+from .display import Display, FrameStore, frame_nbytes, read_display
 from .index import FrameIndex, Progress, VideoError, build_index
 
 log = logging.getLogger(__name__)
@@ -148,15 +149,17 @@ class VideoSource:
     path : the video file.
     cache_mib : memory budget of decoded frames, in MiB (default 512).
     progress : ``progress(done, total)`` while indexing (see :func:`build_index`).
-    allow_truncated : open a file that ends before its header says it does (a recording cut off)
-        instead of raising; frames that cannot be decoded raise :class:`VideoError` from
-        :meth:`frame`.
 
     Notes
     -----
     Frame ``i`` is the ``i``-th frame in presentation order; ``time_of(0) == 0.0`` whatever the
-    file's first timestamp. ``frame()``, ``preview()`` and ``prefetch()`` may be called from any
-    thread; the decoding happens in this object's own background thread.
+    file's first timestamp. Frames are upright and deinterlaced (see :mod:`.display`); ``width``
+    and ``height`` are those of the upright picture. A file that ends before its header says
+    (a recording cut off) opens with the frames it has: ``index.missing_frames`` says how many
+    are not there, :meth:`problems` says it in words; a frame whose data cannot be decoded
+    raises :class:`VideoError` from :meth:`frame`. ``frame()``, ``preview()`` and
+    ``prefetch()`` may be called from any thread; the decoding happens in this object's own
+    background threads.
     """
 
     def __init__(
@@ -164,19 +167,20 @@ class VideoSource:
         path: str | Path,
         cache_mib: float = DEFAULT_CACHE_MIB,
         progress: Progress | None = None,
-        allow_truncated: bool = False,
     ) -> None:
         self.path = Path(path)
+        self.cache_mib = cache_mib
         self.index: FrameIndex = build_index(self.path, progress)
-        if self.index.truncated and not allow_truncated:
-            declared = self.index.declared_frames
-            detail = f"{self.frame_count} of {declared} frames" if declared else "data ends early"
-            raise VideoError(self.path, f"is truncated or damaged ({detail})")
         self._decoder = Decoder(self.path, self.index, threads=True)
         ctx = self._decoder._stream.codec_context
-        self.width, self.height = int(ctx.width), int(ctx.height)
         self.codec: str = ctx.name
-        self._store = FrameStore(self.width, self.height, ctx.pix_fmt)
+        try:
+            self.display: Display = read_display(self._decoder)
+        except VideoError:
+            self._decoder.close()
+            raise
+        self.width, self.height = self.display.width, self.display.height
+        self._store = FrameStore(self.display, ctx.pix_fmt)
         budget = int(cache_mib * 2**20)
         # decoders without frame threads for demands, made when needed; each one left where its
         # last demand took it is a checkpoint a later seek into that GOP can continue from
@@ -233,6 +237,23 @@ class VideoSource:
     @property
     def vfr(self) -> bool:
         return self.index.vfr
+
+    @property
+    def missing_frames(self) -> int:
+        """Frames a truncated file lacks (see :attr:`.FrameIndex.missing_frames`)."""
+        return self.index.missing_frames
+
+    def problems(self) -> list[str]:
+        """What a coder should know about this file, one sentence each (none for most files)."""
+        out = []
+        index = self.index
+        if index.truncated:
+            lacking = f"{index.missing_frames} frames" if index.missing_frames else "its end"
+            out.append(
+                f"{self.path.name} is truncated or damaged: {lacking} missing; opened with "
+                f"the {self.frame_count} frames that are there"
+            )
+        return out
 
     @property
     def cache_capacity(self) -> int:
