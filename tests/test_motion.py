@@ -32,7 +32,7 @@ from synchrony_coder.motion.table import MotionFileError
 from synchrony_coder.session import find_session
 from synchrony_coder.session.manifest import save_rois
 from synchrony_coder.video import build_index
-from videogen import write_luma_video
+from videogen import ffmpeg_frames, write_luma_video
 
 W, H, FRAMES, FPS = 320, 240, 30, 25
 ROIS = (
@@ -94,6 +94,24 @@ def test_motion_energy_equals_known_counts_and_brute_force(video, threshold):
     np.testing.assert_array_equal(values[1:], expected)
     np.testing.assert_array_equal(values, brute_force(video, ROIS, threshold))
     assert index.frame_count == FRAMES
+
+
+def test_rois_are_in_the_upright_frame_of_a_rotated_video(tmp_path):
+    """A phone's display matrix: ROIs name pixels of the frame as shown. Oracle: the known planes
+    turned the way the ``ffmpeg`` command shows the file (its own autorotation)."""
+    lumas = scene(frames=6)
+    path = write_luma_video(tmp_path / "phone.mp4", lumas, fps=FPS, gop=4, rotation=-90)
+    shown = ffmpeg_frames(path)[0].mean(axis=2)  # grey chroma: R = G = B ≈ Y
+    turns = [k for k in (1, 3) if np.rot90(lumas[0], k).shape == shown.shape]
+    k = min(turns, key=lambda k: np.abs(np.rot90(lumas[0], k) - shown).mean())
+    upright = [np.rot90(y, k).astype(np.int16) for y in lumas]
+    rois = (Roi("a", 10, 20, 100, 150), Roi("b", 140, 250, 60, 60))
+    _, values = motion_energy(path, rois, 10)
+    for t in range(1, len(lumas)):
+        for j, r in enumerate(rois):
+            diff = upright[t] - upright[t - 1]
+            box = diff[r.y : r.y + r.h, r.x : r.x + r.w]
+            assert values[t, j] == np.count_nonzero(np.abs(box) > 10) / (r.w * r.h)
 
 
 def test_chunks_from_keyframes_stitch_exactly(video):

@@ -57,6 +57,11 @@ def test_init_groups_camera_files_into_sessions_without_copying(lab):
         assert not list(s.folder.glob("*.mp4"))
     assert study.reliability_sample() == sample_for_reliability(ids, 0.3, seed=7)
     assert len(study.reliability_sample()) == 3
+    archive = pd.read_csv(lab / "archive_check.csv")  # probe --all over every camera file
+    assert sorted(Path(p).name for p in archive["path"]) == sorted(
+        f"{s}_{cam}.mp4" for s in ids for cam in ("face", "room")
+    )
+    assert archive["error"].isna().all() and (archive["frame_count"] == 120).all()
 
 
 def test_init_again_adds_new_sessions_and_keeps_the_draw(tmp_path):

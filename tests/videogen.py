@@ -147,11 +147,18 @@ def write_video(
 
 
 def write_luma_video(
-    path: Path, lumas: Sequence[np.ndarray], *, fps: int = 25, gop: int = 12, bframes: int = 2
+    path: Path,
+    lumas: Sequence[np.ndarray],
+    *,
+    fps: int = 25,
+    gop: int = 12,
+    bframes: int = 2,
+    rotation: int = 0,
 ) -> Path:
     """Encode luma planes (uint8, equal even sizes) losslessly: H.264 ``qp=0``, grey chroma.
 
     Every decoded frame's luma equals the plane given, so changed-pixel counts are known exactly.
+    ``rotation`` (degrees) goes into the display matrix, as a phone writes it.
     """
     height, width = lumas[0].shape
     chroma = np.full((height // 2) * (width // 2), 128, np.uint8).tobytes()
@@ -161,6 +168,8 @@ def write_luma_video(
         stream.codec_context.gop_size = gop
         stream.codec_context.max_b_frames = bframes
         stream.options = {"qp": "0", "preset": "ultrafast", "bf": str(bframes)}
+        if rotation:
+            stream.set_display_rotation(rotation)
         for i, y in enumerate(lumas):
             frame = av.VideoFrame(width, height, "yuv420p")
             rows = np.zeros((height, frame.planes[0].line_size), np.uint8)

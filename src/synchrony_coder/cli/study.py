@@ -197,7 +197,16 @@ def run_init(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if res.archive is not None:
-        print(f"archive check of {len(res.archive)} videos: {ARCHIVE_FILE}", file=sys.stderr)
+        a = res.archive
+        unreadable = int(a["error"].notna().sum())
+        unusual = int((a["unusual"].fillna("") != "").sum())
+        proxies = int(a["proxy_advised"].fillna(False).astype(bool).sum())
+        print(
+            f"archive check of {len(a)} videos ({study.path / ARCHIVE_FILE}): {unusual} unusual, "
+            f"{proxies} would code faster from a proxy (synchrony-coder proxy), {unreadable} "
+            "cannot be opened",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

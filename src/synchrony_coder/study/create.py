@@ -49,18 +49,11 @@ class InitResult:
     archive: pd.DataFrame | None
 
 
-def archive_check(paths: list[Path]) -> pd.DataFrame | None:
-    """The archive check of ``synchrony-coder probe --all`` over the study's videos.
+def archive_check(paths: list[Path]) -> pd.DataFrame:
+    """The archive check of ``synchrony-coder probe --all`` over the study's videos: one row per
+    file with what is unusual about it and whether a proxy is advised."""
+    from ..video.archive import probe_files
 
-    One row per file with what is unusual about it and whether a proxy is advised; None where
-    this installation has no archive check.
-    """
-    # MERGE: the single call site of the video engineer's archive check (issue 19,
-    # `synchrony_coder.video.archive.probe_files(paths) -> DataFrame`); connect it here.
-    try:
-        from ..video.archive import probe_files
-    except ImportError:
-        return None
     return probe_files(paths)
 
 
