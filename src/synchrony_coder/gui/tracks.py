@@ -19,6 +19,7 @@ import numpy as np
 from PyQt6.QtCore import QLineF, QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
 
+from ..movement.preprocess import moving_average
 from ..scheme import Tier
 from ..session import Change
 from . import theme
@@ -317,3 +318,93 @@ class ComparisonTrack(Track):
         rects += [QRectF(np.floor(x0[k]), y, 2.0, 3) for k in keep]
         if rects:
             p.drawRects(rects)
+
+
+def column_summary(x: np.ndarray, values: np.ndarray):
+    """Per pixel column ``floor(x)``: the column, the maximum and the mean of the values there
+    (NaN, a frame without a value, is left out; a column of NaN only has NaN)."""
+    columns = np.floor(x).astype(np.int64)
+    if not len(columns):
+        return columns, np.empty(0), np.empty(0)
+    starts = np.flatnonzero(np.r_[True, columns[1:] != columns[:-1]])
+    present = ~np.isnan(values)
+    counts = np.add.reduceat(present.astype(np.int64), starts)
+    top = np.maximum.reduceat(np.where(present, values, -np.inf), starts)
+    sums = np.add.reduceat(np.where(present, values, 0.0), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, sums / counts, np.nan)
+    return columns[starts], np.where(counts > 0, top, np.nan), mean
+
+
+class MotionTrack(Track):
+    """Motion energy of one region (SCIENCE.md §6) over time, on the events' clock.
+
+    As in ``plot --kind movement``: each frame's value (the share of the region's pixels changed
+    since the frame before) faint, drawn over that frame's duration, and its 1 s moving mean as a
+    bright line; the height is 1.6 × the highest 1 s mean (written under the label), so the means
+    fill the track and single-frame spikes are clipped. Zoomed out, where frames are narrower than
+    a pixel, each pixel column shows the **maximum** of its frames' values (a burst of movement
+    stays visible at any zoom) and the **mean** of their 1 s means. ``values`` None: still being
+    measured.
+    """
+
+    height = 36
+
+    def __init__(self, label: str, colour: QColor, times_s=None, values=None, shade: int = 0):
+        self.label, self.colour, self.shade = label, QColor(colour), shade
+        self.label_colour = self.colour.name()
+        self.fill = QColor(self.colour)
+        self.fill.setAlpha(80)
+        self.times = self.values = self.means = None
+        self.top_value, self.frame_s = 1.0, 1.0
+        if values is None:
+            return
+        self.times = np.asarray(times_s, np.float64)
+        self.values = np.asarray(values, np.float64)
+        if len(self.times) > 1:
+            self.frame_s = float(np.median(np.diff(self.times)))
+        self.means = moving_average(self.values, max(1, round(1.0 / self.frame_s)))
+        top = 1.6 * float(np.nanmax(self.means, initial=0.0))
+        self.top_value = top if top > 0 else (float(np.nanmax(self.values, initial=0.0)) or 1.0)
+
+    def paint_label(self, p: QPainter, top: float, width: float) -> None:
+        box = QRectF(LABEL_PAD, top + 2, width - LABEL_PAD - 4, self.height / 2)
+        p.setPen(self.colour)
+        p.drawText(box, Qt.AlignmentFlag.AlignVCenter, self.label)
+        p.setPen(QColor(theme.MUTED))
+        note = "measuring…" if self.values is None else f"0–{100 * self.top_value:.2g} % of pixels"
+        p.drawText(box.translated(0, self.height / 2 - 3), Qt.AlignmentFlag.AlignVCenter, note)
+
+    def paint(self, p: QPainter, view: View, top: float, t0: float, t1: float) -> None:
+        if self.values is None:
+            return
+        times = self.times
+        lo = max(int(np.searchsorted(times, t0, side="right")) - 1, 0)
+        hi = min(int(np.searchsorted(times, t1, side="right")) + 1, len(times))
+        if hi <= lo:
+            return
+        base = top + self.height - 3
+        scale = (self.height - 6) / self.top_value
+        values = np.minimum(self.values[lo:hi], self.top_value) * scale
+        means = np.minimum(self.means[lo:hi], self.top_value) * scale
+        x = view.x_of(times[lo:hi])
+        frame_px = self.frame_s / view.span_s * view.width
+        if frame_px >= 1.0:  # a frame is a pixel or wider: every frame
+            xs, heights, line = x, values, means
+            widths = np.r_[np.diff(x), frame_px]
+        else:
+            xs, heights, _ = column_summary(x, values)
+            _, _, line = column_summary(x, means)
+            widths = np.ones(len(xs))
+            xs = xs.astype(np.float64)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(self.fill)
+        keep = np.flatnonzero(heights > 0)
+        p.drawRects([QRectF(xs[k], base - heights[k], widths[k], heights[k]) for k in keep])
+        p.setPen(QPen(self.colour, 1.5))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        centre = xs + widths / 2
+        idx = np.flatnonzero(~np.isnan(line))
+        for run in np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1):  # gaps break the line
+            if len(run) > 1:
+                p.drawPolyline(QPolygonF([QPointF(centre[k], base - line[k]) for k in run]))
