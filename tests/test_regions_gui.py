@@ -264,3 +264,51 @@ def test_bare_video_files_say_where_regions_can_be_kept(window, qtbot, tmp_path)
     assert not window.motion.overlays[0].drawing
     assert not window.actions["draw_regions"].isChecked()
     assert "session folder's session.toml" in window.statusBar().currentMessage()
+
+
+def test_a_region_that_cannot_be_saved_is_not_shown_nor_undoable(window, qtbot, tmp_path):
+    from faultfs import faults
+
+    folder = session_folder(tmp_path, 96, 72)
+    open_in(window, qtbot, folder)
+    before = (folder / "session.toml").read_bytes()
+    with faults(under=folder, at=0, fault="ENOSPC", sticky=True):
+        draw_region(qtbot, window, (10, 10, 40, 40), "infant", 96, 72)
+    assert (folder / "session.toml").read_bytes() == before
+    assert window.motion.regions.rois(0) == () and window.document.undo_stack.count() == 0
+    assert "Draw region infant: not saved" in window.statusBar().currentMessage()
+
+
+@pytest.mark.parametrize("span", [120.0, 8.0], ids=["zoomed-out", "zoomed-in"])
+def test_a_motion_track_paints_the_same_in_parts_as_whole(qapp, span):
+    """The canvas repaints a few columns at a time (the playhead, an edit's span): those parts
+    must draw what a whole paint draws (each column is computed from the frames in it alone)."""
+    from PyQt6.QtCore import QRect
+    from PyQt6.QtGui import QColor, QPainter
+
+    from synchrony_coder.gui.timeline import PAD
+    from synchrony_coder.gui.tracks import MotionTrack, View
+
+    rng = np.random.default_rng(4)
+    values = rng.random(3000) ** 3 * 0.2
+    values[[0, 700, 701, 702]] = np.nan
+    track = MotionTrack("infant motion", QColor("#5ab4ff"), np.arange(3000) / 25, values)
+    view = View(3.3, span, 100.0, 700.0)
+
+    def painted(rects) -> bytes:
+        img = QImage(800, track.height, QImage.Format.Format_RGB32)
+        img.fill(0)
+        p = QPainter(img)
+        for r in rects:
+            p.save()
+            p.setClipRect(r)
+            track.paint(p, view, 0, view.t_of(r.left() - PAD), view.t_of(r.right() + PAD))
+            p.restore()
+        p.end()
+        ptr = img.constBits()
+        ptr.setsize(img.sizeInBytes())
+        return bytes(ptr)
+
+    whole = painted([QRect(100, 0, 700, track.height)])
+    parts = painted([QRect(x, 0, 23, track.height) for x in range(100, 800, 23)])
+    assert whole == parts and len(set(whole)) > 2  # the same pixels, and something drawn

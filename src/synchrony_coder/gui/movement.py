@@ -32,8 +32,17 @@ from PyQt6.QtWidgets import (
 
 from ..errors import DataError
 from ..motion.table import motion_table
-from ..movement import CcfSettings, Dyad, MovementError, dyads, phase_intervals, session_ccf
+from ..movement import (
+    CcfSettings,
+    Dyad,
+    MovementError,
+    dyads,
+    phase_intervals,
+    session_ccf,
+    window_samples,
+)
 from ..movement.cameras import dyad_motion
+from ..movement.ccf import count_windows
 from ..movement.sync import SUMMARY_COLUMNS, summarise
 from ..scheme import Scheme
 from . import settings, theme
@@ -115,7 +124,9 @@ class SessionMotion(QObject):
                 self.window.statusBar().removeWidget(widget)
                 widget.deleteLater()
             self.escape.setEnabled(False)
+            self.escape.deleteLater()
             self.window.actions["draw_regions"].setChecked(False)
+        self.deleteLater()
 
     def frame_size(self, k: int) -> tuple[int, int]:
         """Camera ``k``'s displayed frame size: the picture shown, or the video's."""
@@ -255,9 +266,10 @@ class SessionMotion(QObject):
         if self.window is None:
             return
         refs = self.document.session.spec.videos
+        several = sum(bool(ref.rois) for ref in refs) > 1  # then say whose camera
         tracks = []
         for k, ref in enumerate(refs):
-            camera = f"  · {ref.view or ref.path.stem}" if len(refs) > 1 else ""
+            camera = f"  · {ref.view or ref.path.stem}" if several else ""
             for roi in ref.rois:
                 found = self.series(k, roi)
                 times, values = found if found is not None else (None, None)
@@ -306,16 +318,23 @@ class SessionMotion(QObject):
             return None
         cached = self._ccf
         if cached is not None and cached[0] is dyad and cached[1] == ccf_settings:
-            ccf = cached[2]
+            ccf, problem = cached[2:]
         else:
+            ccf, problem = None, ""
             try:
-                ccf = session_ccf(dyad, ccf_settings)
-            except MovementError:  # no window fits the session
-                ccf = None
-            self._ccf = (dyad, ccf_settings, ccf)
+                w, lag, inc = window_samples(ccf_settings, dyad.fps)
+                if count_windows(len(dyad.infant), w, lag, inc) > 0:  # else: too short
+                    ccf = session_ccf(dyad, ccf_settings)
+            except MovementError as exc:
+                problem = str(exc)
+            self._ccf = (dyad, ccf_settings, ccf, problem)
         tier = scheme.roles.phase
         phases = phase_intervals(events, tier) if tier else None
-        return movement_table(ccf, phases, ccf_settings, self.used)
+        table = movement_table(ccf, phases, ccf_settings, self.used)
+        if problem:
+            table["grand_average"] = "–"
+            table.attrs["note"] = f"Movement synchrony: {problem}"
+        return table
 
 
 def movement_table(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PyQt6.QtCore import QLineF, QPointF, QRectF, Qt
-from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 
 from ..movement.preprocess import moving_average
 from ..scheme import Tier
@@ -26,6 +26,7 @@ from . import theme
 from .document import Document
 
 TRACK_H, COMPARE_H = 30, 12
+LINE_PX = 1  # a motion track's 1 s mean (wider pens take Qt's slow stroker path)
 LABEL_PAD = 8
 TRIANGLE_GAP_PX = 6  # a point gets its triangle head when its neighbours are this far away
 TEXT_MIN_PX = 40  # a state event shows its code inside when at least this wide
@@ -339,13 +340,14 @@ def column_summary(x: np.ndarray, values: np.ndarray):
 class MotionTrack(Track):
     """Motion energy of one region (SCIENCE.md §6) over time, on the events' clock.
 
-    As in ``plot --kind movement``: each frame's value (the share of the region's pixels changed
-    since the frame before) faint, drawn over that frame's duration, and its 1 s moving mean as a
-    bright line; the height is 1.6 × the highest 1 s mean (written under the label), so the means
-    fill the track and single-frame spikes are clipped. Zoomed out, where frames are narrower than
-    a pixel, each pixel column shows the **maximum** of its frames' values (a burst of movement
-    stays visible at any zoom) and the **mean** of their 1 s means. ``values`` None: still being
-    measured.
+    As in ``plot --kind movement``: the frames' values (the share of the region's pixels changed
+    since the frame before) as a faint area, and their 1 s moving mean as a bright line; the
+    height is 1.6 × the highest 1 s mean (written under the label), so the means fill the track
+    and single-frame spikes are clipped. It is drawn one pixel column at a time: zoomed in, a
+    column shows the frame it lies in; zoomed out, where frames are narrower than a pixel, the
+    **maximum** of its frames' values (a burst of movement stays visible at any zoom) and the
+    **mean** of their 1 s means. So a paint costs the same at any zoom, and only the columns
+    being repainted are computed. ``values`` None: still being measured.
     """
 
     height = 36
@@ -383,28 +385,52 @@ class MotionTrack(Track):
         hi = min(int(np.searchsorted(times, t1, side="right")) + 1, len(times))
         if hi <= lo:
             return
-        base = top + self.height - 3
-        scale = (self.height - 6) / self.top_value
-        values = np.minimum(self.values[lo:hi], self.top_value) * scale
-        means = np.minimum(self.means[lo:hi], self.top_value) * scale
         x = view.x_of(times[lo:hi])
         frame_px = self.frame_s / view.span_s * view.width
-        if frame_px >= 1.0:  # a frame is a pixel or wider: every frame
-            xs, heights, line = x, values, means
-            widths = np.r_[np.diff(x), frame_px]
+        if frame_px >= 1.0:  # a frame is a pixel or wider: each column shows its frame
+            start = max(np.floor(x[0]), np.floor(view.x_of(t0)))
+            columns = np.arange(start, min(np.ceil(x[-1] + frame_px), np.ceil(view.x_of(t1))))
+            k = np.searchsorted(x, columns + 0.5, side="right") - 1
+            columns, k = columns[k >= 0], k[k >= 0]
+            tops, line = self.values[lo:hi][k], self.means[lo:hi][k]
         else:
-            xs, heights, _ = column_summary(x, values)
-            _, _, line = column_summary(x, means)
-            widths = np.ones(len(xs))
-            xs = xs.astype(np.float64)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(self.fill)
-        keep = np.flatnonzero(heights > 0)
-        p.drawRects([QRectF(xs[k], base - heights[k], widths[k], heights[k]) for k in keep])
-        p.setPen(QPen(self.colour, 1.5))
+            columns, tops, _ = column_summary(x, self.values[lo:hi])
+            _, _, line = column_summary(x, self.means[lo:hi])
+        if not len(columns):
+            return
+        h = self.height - 6
+        scale = h / self.top_value
+        bars = np.rint(np.minimum(np.nan_to_num(tops), self.top_value) * scale).astype(np.int64)
+        first = int(columns[0])
+        width = int(columns[-1]) - first + 1
+        heights = np.zeros(width, np.int64)
+        heights[columns.astype(np.int64) - first] = bars
+        p.drawImage(QRectF(first, top + 3, width, h), _bars(heights, h, self.fill))
+        p.setPen(QPen(self.colour, LINE_PX))
         p.setBrush(Qt.BrushStyle.NoBrush)
-        centre = xs + widths / 2
+        base = top + 3 + h
+        points = np.column_stack([columns + 0.5, base - np.minimum(line, self.top_value) * scale])
         idx = np.flatnonzero(~np.isnan(line))
         for run in np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1):  # gaps break the line
             if len(run) > 1:
-                p.drawPolyline(QPolygonF([QPointF(centre[k], base - line[k]) for k in run]))
+                p.drawPolyline(_polygon(points[run]))
+
+
+def _bars(heights: np.ndarray, h: int, colour: QColor) -> QImage:
+    """Bars ``heights`` pixels high, one per pixel column, standing on the bottom of an image
+    ``h`` pixels high (an image: one draw, however many columns)."""
+    rgba = np.zeros((h, len(heights), 4), np.uint8)
+    rgba[np.arange(h)[:, None] >= h - heights[None, :]] = colour.getRgb()
+    return QImage(
+        rgba.data, len(heights), h, 4 * len(heights), QImage.Format.Format_RGBA8888
+    ).copy()
+
+
+def _polygon(points: np.ndarray) -> QPolygonF:
+    """``points`` (n × 2) as a polygon, filled straight from numpy (no QPointF per point)."""
+    poly = QPolygonF()
+    poly.fill(QPointF(), len(points))
+    ptr = poly.data()
+    ptr.setsize(points.size * 8)
+    np.frombuffer(ptr, np.float64).reshape(-1, 2)[:] = points
+    return poly
