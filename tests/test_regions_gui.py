@@ -312,3 +312,43 @@ def test_a_motion_track_paints_the_same_in_parts_as_whole(qapp, span):
     whole = painted([QRect(100, 0, 700, track.height)])
     parts = painted([QRect(x, 0, 23, track.height) for x in range(100, 800, 23)])
     assert whole == parts and len(set(whole)) > 2  # the same pixels, and something drawn
+
+
+def test_a_region_outside_the_frame_is_said_not_measured(window, qtbot, tmp_path):
+    rois = "rois = { infant = [0, 0, 40, 40], caregiver = [60, 0, 80, 40] }\n"  # 96 wide
+    folder = session_folder(tmp_path, 96, 72, rois=rois)
+    open_in(window, qtbot, folder)
+    canvas = window.timeline.canvas
+
+    def notes():
+        return [t.note for t in canvas.tracks if getattr(t, "note", "").startswith("not measured")]
+
+    qtbot.waitUntil(lambda: len(notes()) == 2, timeout=20000)
+    assert "caregiver = 60,0,80,40 reaches outside the 96x72 frame" in notes()[0]
+    assert window.motion.dyad is None and not (folder / "cam.motion.npz").exists()
+
+
+def test_movement_settings_change_the_windows_and_theta_remeasures(window, qtbot, tmp_path):
+    from PyQt6.QtCore import QTimer
+
+    from synchrony_coder.gui.movement_settings import MovementSettings
+
+    rois = "rois = { infant = [0, 0, 48, 72], caregiver = [48, 0, 48, 72] }\n"
+    folder = session_folder(tmp_path, 96, 72, n=75, rois=rois)
+    open_in(window, qtbot, folder)
+    qtbot.waitUntil(lambda: window.motion.dyad is not None, timeout=20000)
+
+    def answer():
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MovementSettings))
+        for name, value in (("window_s", 2.0), ("increment_s", 0.5), ("threshold", 20.0)):
+            dialog.boxes[name].setValue(value)
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+    window.actions["movement_settings"].trigger()  # a modal dialog, answered above
+    assert settings.movement_settings()["window_s"] == 2.0
+    qtbot.waitUntil(lambda: "window 2 s, step 0.5 s" in window.metrics.note.text(), timeout=20000)
+    qtbot.waitUntil(lambda: window.motion.motion.get(0) is not None, timeout=20000)
+    track = next(t for t in window.timeline.canvas.tracks if t.label == "infant motion")
+    want = motion_energy(folder / "cam.mp4", [Roi("infant", 0, 0, 48, 72)], threshold=20.0)[1]
+    np.testing.assert_array_equal(track.values, want[:, 0])

@@ -40,7 +40,7 @@ class MotionMeter(QObject):
 
     progress = pyqtSignal(int, str, int, int)  # k, video name, frames done, frames
     measured = pyqtSignal(int, object, str)  # k, VideoMotion, note ("" or why not cached)
-    failed = pyqtSignal(int, str)  # k, message
+    failed = pyqtSignal(int, str)  # k, what went wrong
     busy = pyqtSignal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -118,10 +118,10 @@ class MotionMeter(QObject):
                 cancelled=job.cancel.is_set,
             )
         except DataError as exc:
-            self._emit(self.failed, job.k, f"Motion energy of {name}: {exc}")
+            self._emit(self.failed, job.k, str(exc))
             return
         except Exception as exc:  # a decoder failure is said, never a crash
-            self._emit(self.failed, job.k, f"Motion energy of {name}: {type(exc).__name__}: {exc}")
+            self._emit(self.failed, job.k, f"{type(exc).__name__}: {exc}")
             return
         if result is not None and not job.cancel.is_set():
             self._emit(self.measured, job.k, *result)

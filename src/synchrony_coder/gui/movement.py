@@ -21,14 +21,7 @@ from __future__ import annotations
 import pandas as pd
 from PyQt6.QtCore import QObject, Qt
 from PyQt6.QtGui import QKeySequence, QShortcut
-from PyQt6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QLabel,
-    QProgressBar,
-)
+from PyQt6.QtWidgets import QDialog, QLabel, QProgressBar
 
 from ..errors import DataError
 from ..motion.table import motion_table
@@ -45,10 +38,11 @@ from ..movement.cameras import dyad_motion
 from ..movement.ccf import count_windows
 from ..movement.sync import SUMMARY_COLUMNS, summarise
 from ..scheme import Scheme
-from . import settings, theme
+from . import settings
 from .document import Document
 from .metrics_panel import MetricRows
 from .motion_meter import MotionMeter
+from .movement_settings import MovementSettings
 from .regions import PARTNERS, Regions, region_colour
 from .roi_overlay import RoiOverlay
 from .tracks import MotionTrack
@@ -71,6 +65,7 @@ class SessionMotion(QObject):
         self.regions = Regions(document, self)
         self.meter = MotionMeter(self)
         self.motion: dict = {}  # camera -> VideoMotion of its regions (by rectangle)
+        self.failed: dict[int, str] = {}  # camera -> why its regions could not be measured
         self.values = settings.movement_settings()
         self.dyad: Dyad | None = None  # the infant and caregiver series, when both are measured
         self.used = ""  # which cameras' regions, when on two cameras
@@ -203,6 +198,7 @@ class SessionMotion(QObject):
 
     # -- measuring ------------------------------------------------------------------------------
     def _measure(self, k: int) -> None:
+        self.failed.pop(k, None)
         rois = self.regions.rois(k)
         if not rois:
             self.meter.forget(k)
@@ -228,7 +224,9 @@ class SessionMotion(QObject):
         self._update_dyad()
 
     def _failed(self, k: int, message: str) -> None:
-        self.document.problem.emit(message)
+        self.failed[k] = message
+        self.document.problem.emit(f"Motion energy of {self.regions.video(k).path.name}: {message}")
+        self._show_tracks()
 
     def _progress(self, k: int, name: str, done: int, total: int) -> None:
         if self.window is None:
@@ -274,7 +272,8 @@ class SessionMotion(QObject):
                 found = self.series(k, roi)
                 times, values = found if found is not None else (None, None)
                 label = f"{roi.name} motion{camera}"
-                tracks.append(MotionTrack(label, region_colour(roi.name), times, values))
+                note = f"not measured: {self.failed[k]}" if k in self.failed else "measuring…"
+                tracks.append(MotionTrack(label, region_colour(roi.name), times, values, note))
         self.window.timeline.canvas.set_extra_tracks(tracks)
 
     # -- metrics --------------------------------------------------------------------------------
@@ -364,47 +363,3 @@ def movement_table(
         )
     table.attrs["note"] = note
     return table
-
-
-class MovementSettings(QDialog):
-    """Window, step and maximum lag of movement synchrony, and the motion threshold θ."""
-
-    FIELDS = (
-        ("window_s", "Window (s)", 2.0, 600.0, 1.0, "rMEA's winSec; default 60"),
-        ("increment_s", "Step between windows (s)", 0.5, 600.0, 0.5, "rMEA's incSec; default 30"),
-        ("lag_s", "Largest lag (s)", 0.0, 60.0, 0.5, "rMEA's lagSec; default 5"),
-        ("threshold", "Motion threshold θ (luma levels)", 0.0, 254.0, 1.0, "default 10"),
-    )
-
-    def __init__(self, values: dict[str, float], parent=None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Movement synchrony settings")
-        form = QFormLayout(self)
-        intro = QLabel(
-            "Windowed lagged cross-correlation of the infant's and the caregiver's motion "
-            "energy (SCIENCE.md §6, as rMEA). A phase needs a window plus the largest lag of "
-            "video to have a value; short Still-Face phases need shorter windows.",
-            self,
-        )
-        intro.setWordWrap(True)
-        intro.setStyleSheet(f"color: {theme.MUTED}")
-        form.addRow(intro)
-        self.boxes = {}
-        for name, label, lo, hi, step, tip in self.FIELDS:
-            box = QDoubleSpinBox(self)
-            box.setRange(lo, hi)
-            box.setSingleStep(step)
-            box.setDecimals(1)
-            box.setValue(values[name])
-            box.setToolTip(tip)
-            form.addRow(label, box)
-            self.boxes[name] = box
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def values(self) -> dict[str, float]:
-        return {name: float(box.value()) for name, box in self.boxes.items()}

@@ -347,13 +347,15 @@ class MotionTrack(Track):
     column shows the frame it lies in; zoomed out, where frames are narrower than a pixel, the
     **maximum** of its frames' values (a burst of movement stays visible at any zoom) and the
     **mean** of their 1 s means. So a paint costs the same at any zoom, and only the columns
-    being repainted are computed. ``values`` None: still being measured.
+    being repainted are computed. ``values`` None: not measured (yet), ``note`` says why.
     """
 
     height = 36
 
-    def __init__(self, label: str, colour: QColor, times_s=None, values=None, shade: int = 0):
-        self.label, self.colour, self.shade = label, QColor(colour), shade
+    def __init__(
+        self, label: str, colour: QColor, times_s=None, values=None, note: str = "measuring…"
+    ) -> None:
+        self.label, self.colour, self.note = label, QColor(colour), note
         self.label_colour = self.colour.name()
         self.fill = QColor(self.colour)
         self.fill.setAlpha(80)
@@ -374,7 +376,8 @@ class MotionTrack(Track):
         p.setPen(self.colour)
         p.drawText(box, Qt.AlignmentFlag.AlignVCenter, self.label)
         p.setPen(QColor(theme.MUTED))
-        note = "measuring…" if self.values is None else f"0–{100 * self.top_value:.2g} % of pixels"
+        note = self.note if self.values is None else f"0–{100 * self.top_value:.2g} % of pixels"
+        note = p.fontMetrics().elidedText(note, Qt.TextElideMode.ElideRight, int(box.width()))
         p.drawText(box.translated(0, self.height / 2 - 3), Qt.AlignmentFlag.AlignVCenter, note)
 
     def paint(self, p: QPainter, view: View, top: float, t0: float, t1: float) -> None:

@@ -127,9 +127,10 @@ def video_motion(
     missing = [b for b in wanted if b not in columns]
     note = ""
     if missing:
-        # names do not matter to the values; unique ones keep motion_chunk's check happy
-        named = [Roi(f"r{k}", *box) for k, box in enumerate(missing)]
-        done = measure(video, named, threshold, index, progress, cancelled)
+        first = {}  # each rectangle measured once, named after (the first) region it is
+        for roi in rois:
+            first.setdefault(_box(roi), roi)
+        done = measure(video, [first[b] for b in missing], threshold, index, progress, cancelled)
         if done is None:
             return None
         index, values = done
