@@ -352,3 +352,28 @@ def test_movement_settings_change_the_windows_and_theta_remeasures(window, qtbot
     track = next(t for t in window.timeline.canvas.tracks if t.label == "infant motion")
     want = motion_energy(folder / "cam.mp4", [Roi("infant", 0, 0, 48, 72)], threshold=20.0)[1]
     np.testing.assert_array_equal(track.values, want[:, 0])
+
+
+def test_regions_on_two_cameras_are_paired_frame_by_frame(window, qtbot, tmp_path):
+    """Infant on the first camera, caregiver on a second one started 0.2 s (5 frames) late: the
+    caregiver's value at the infant camera's frame i is that of the second camera's frame i − 5."""
+    folder = session_folder(tmp_path, 96, 72, n=60)
+    (folder / "close.mp4").write_bytes((folder / "cam.mp4").read_bytes())
+    (folder / "session.toml").write_text(
+        'session = "s05"\n[[videos]]\npath = "cam.mp4"\nrois = { infant = [0, 0, 48, 72] }\n'
+        '[[videos]]\npath = "close.mp4"\noffset_s = 0.2\nview = "close"\n'
+        "rois = { caregiver = [40, 8, 56, 60] }\n"
+    )
+    open_in(window, qtbot, folder)
+    qtbot.waitUntil(lambda: window.motion.dyad is not None, timeout=20000)
+    index, infant = motion_energy(folder / "cam.mp4", [Roi("infant", 0, 0, 48, 72)])
+    _, carer = motion_energy(folder / "close.mp4", [Roi("caregiver", 40, 8, 56, 60)])
+    want = np.r_[np.full(5, np.nan), carer[:-5, 0]]
+    dyad = window.motion.dyad
+    np.testing.assert_array_equal(dyad.infant, infant[:, 0])
+    np.testing.assert_array_equal(dyad.caregiver, want)
+    track = next(t for t in window.timeline.canvas.tracks if t.label == "caregiver motion")
+    assert track.camera == "close"
+    np.testing.assert_array_equal(track.times, np.round(index.times_ms + 200) / 1000)
+    note = "Movement synchrony of infant (cam.mp4) × caregiver (close)"
+    qtbot.waitUntil(lambda: note in window.metrics.note.text(), timeout=20000)

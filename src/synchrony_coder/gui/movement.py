@@ -47,6 +47,10 @@ from .regions import PARTNERS, Regions, region_colour
 from .roi_overlay import RoiOverlay
 from .tracks import MotionTrack
 
+DRAWING = (
+    "Drawing regions: drag on the video; name them infant and caregiver for movement synchrony. "
+    "Ctrl+R or Esc: done"
+)
 ROWS = (
     ("grand_average", "movement synchrony", "{:.2f}"),
     ("lag_zero", "· at lag 0", "{:.2f}"),
@@ -150,12 +154,11 @@ class SessionMotion(QObject):
             self.set_outlines(True)
         for overlay in self.overlays:
             overlay.set_drawing(on)
+        bar = self.window.statusBar()
         if on:
-            self.window.statusBar().showMessage(
-                "Drawing regions: drag on the video; name them infant and caregiver for movement "
-                "synchrony. Ctrl+R or Esc: done",
-                8000,
-            )
+            bar.showMessage(DRAWING, 8000)
+        elif bar.currentMessage() == DRAWING:
+            bar.clearMessage()
 
     def toggle_drawing(self) -> None:
         self.set_drawing(not (self.overlays and self.overlays[0].drawing))
@@ -267,13 +270,14 @@ class SessionMotion(QObject):
         several = sum(bool(ref.rois) for ref in refs) > 1  # then say whose camera
         tracks = []
         for k, ref in enumerate(refs):
-            camera = f"  · {ref.view or ref.path.stem}" if several else ""
+            camera = (ref.view or ref.path.stem) if several else ""
             for roi in ref.rois:
                 found = self.series(k, roi)
                 times, values = found if found is not None else (None, None)
-                label = f"{roi.name} motion{camera}"
                 note = f"not measured: {self.failed[k]}" if k in self.failed else "measuring…"
-                tracks.append(MotionTrack(label, region_colour(roi.name), times, values, note))
+                colour = region_colour(roi.name)
+                label = f"{roi.name} motion"
+                tracks.append(MotionTrack(label, colour, times, values, note, camera))
         self.window.timeline.canvas.set_extra_tracks(tracks)
 
     # -- metrics --------------------------------------------------------------------------------

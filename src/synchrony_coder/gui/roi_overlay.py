@@ -24,6 +24,7 @@ from .regions import PARTNERS, Regions, region_colour
 
 GRAB_PX = 6  # how near an edge or corner the pointer grabs it (widget pixels)
 CLICK_PX = 4  # a drag shorter than this draws nothing
+PENDING = "name it…"  # the label of a region drawn, waiting for its name
 HINT = (
     "Drag to draw a region · drag a region to move it, its edge to resize · "
     "right-click: rename, delete · Esc: done"
@@ -150,13 +151,13 @@ class RoiOverlay(QWidget):
         if drag is not None and drag.kind == "new":
             self._paint_region(p, m, "", drag.box, True)
         if self._pending is not None:
-            self._paint_region(p, m, "name it…", self._pending, True)
+            self._paint_region(p, m, PENDING, self._pending, True)
         if self.drawing:
             self._paint_hint(p)
         p.end()
 
     def _paint_region(self, p: QPainter, m: FrameMap, name: str, box, selected: bool) -> None:
-        colour = region_colour(name) if name and name != "name it…" else QColor("#ffffff")
+        colour = region_colour(name) if name and name != PENDING else QColor("#ffffff")
         rect = m.to_widget(*box)
         if selected and self.drawing:
             fill = QColor(colour)
@@ -177,7 +178,7 @@ class RoiOverlay(QWidget):
             p.fillRect(label, colour)
             p.setPen(QColor("#111111"))
             p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
-        if selected and self.drawing:
+        if selected and self.drawing and name and name != PENDING:  # its handles
             p.setPen(QPen(QColor("#111111"), 1))
             p.setBrush(colour)
             for hx in (rect.left(), rect.center().x(), rect.right()):

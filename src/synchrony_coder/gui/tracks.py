@@ -353,9 +353,15 @@ class MotionTrack(Track):
     height = 36
 
     def __init__(
-        self, label: str, colour: QColor, times_s=None, values=None, note: str = "measuring…"
+        self,
+        label: str,
+        colour: QColor,
+        times_s=None,
+        values=None,
+        note: str = "measuring…",
+        camera: str = "",
     ) -> None:
-        self.label, self.colour, self.note = label, QColor(colour), note
+        self.label, self.colour, self.note, self.camera = label, QColor(colour), note, camera
         self.label_colour = self.colour.name()
         self.fill = QColor(self.colour)
         self.fill.setAlpha(80)
@@ -376,7 +382,10 @@ class MotionTrack(Track):
         p.setPen(self.colour)
         p.drawText(box, Qt.AlignmentFlag.AlignVCenter, self.label)
         p.setPen(QColor(theme.MUTED))
-        note = self.note if self.values is None else f"0–{100 * self.top_value:.2g} % of pixels"
+        scale = f"0–{100 * self.top_value:.2g} %" + (
+            f" · {self.camera}" if self.camera else " of pixels"
+        )
+        note = self.note if self.values is None else scale
         note = p.fontMetrics().elidedText(note, Qt.TextElideMode.ElideRight, int(box.width()))
         p.drawText(box.translated(0, self.height / 2 - 3), Qt.AlignmentFlag.AlignVCenter, note)
 
