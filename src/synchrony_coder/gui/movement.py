@@ -156,7 +156,7 @@ class SessionMotion(QObject):
             overlay.set_drawing(on)
         bar = self.window.statusBar()
         if on:
-            bar.showMessage(DRAWING, 8000)
+            bar.showMessage(DRAWING)  # until drawing ends (or another message comes)
         elif bar.currentMessage() == DRAWING:
             bar.clearMessage()
 

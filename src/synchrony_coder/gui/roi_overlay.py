@@ -152,7 +152,7 @@ class RoiOverlay(QWidget):
             self._paint_region(p, m, "", drag.box, True)
         if self._pending is not None:
             self._paint_region(p, m, PENDING, self._pending, True)
-        if self.drawing:
+        if self.drawing and drag is None:  # out of the way while a region is dragged
             self._paint_hint(p)
         p.end()
 
@@ -191,7 +191,7 @@ class RoiOverlay(QWidget):
         area = QRectF(8, 0, self.width() - 16, self.height())
         h = p.fontMetrics().boundingRect(area.toRect(), flags, HINT).height() + 8
         box = QRectF(0, self.height() - h, self.width(), h)
-        p.fillRect(box, QColor(0, 0, 0, 180))
+        p.fillRect(box, QColor(0, 0, 0, 150))
         p.setPen(QColor("#ffffff"))
         p.drawText(box.adjusted(8, 0, -8, 0), flags, HINT)
 
