@@ -58,7 +58,7 @@ class FrameView(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#000000"))
         if self.image is not None:
-            # where regions of interest map too (roi_overlay.FrameMap): one placement
+            # the one placement regions of interest are mapped with too (roi_overlay.FrameMap)
             target = picture_rect(
                 self.width(), self.height(), self.image.width(), self.image.height()
             )
