@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_gui.py [--sizes 100,2500,12700,30000] [--samples 60] [--pause-ms 350]
-        [--memory] [--playback-s 60]
+        [--memory] [--playback-s 60] [--regions]
 
 For each size N it writes a 10-minute session (a 320x240 25-fps video made by FFmpeg; a coder's
 file of exactly N events drawn from a densely simulated session, :func:`simulate_session`), opens
@@ -25,6 +25,10 @@ Each figure has ``median_ms`` and ``p95_ms``. ``ratio_vs_smallest`` divides each
 the smallest size's (measured in the same run, taking turns): 1.0 means the cost does not grow with
 the number of events. The video cache is limited to 16 MiB here so that background decoding after
 each seek stays short and alike in every run.
+
+With ``--regions`` every session has infant and caregiver regions, so each window also shows two
+motion-energy tracks and its metrics worker computes movement synchrony per phase (measured once,
+cached beside the video, before any timing).
 
 With ``--memory`` it also runs the app in a child process with 4 cameras of 720p (30 fps, 75 s
 each), plays for ``--playback-s`` seconds at 1x, steps 100 frames forward and 100 back, and
@@ -90,13 +94,16 @@ def dense_events(n: int, seed: int = 0) -> pd.DataFrame:
     return df.iloc[keep].reset_index(drop=True)
 
 
-def write_session(folder: Path, video: Path, n: int) -> Path:
+def write_session(folder: Path, video: Path, n: int, regions: bool = False) -> Path:
     from synchrony_coder import write_events
 
     folder.mkdir(parents=True)
     (folder / "video.mp4").symlink_to(video)
     name = folder.name
-    (folder / "session.toml").write_text(f'session = "{name}"\n[[videos]]\npath = "video.mp4"\n')
+    rois = "rois = { infant = [0, 0, 160, 240], caregiver = [160, 0, 160, 240] }\n"
+    (folder / "session.toml").write_text(
+        f'session = "{name}"\n[[videos]]\npath = "video.mp4"\n{rois if regions else ""}'
+    )
     events = dense_events(n).assign(session=name, coder="bench")
     write_events(events, folder / "coder_bench.csv")
     return folder
@@ -154,6 +161,13 @@ def open_window(app, folder: Path):
         time.sleep(0.001)
     drain(app)
     opened = time.perf_counter() - t0
+    motion = getattr(w, "motion", None)  # regions: wait for their motion tracks and metrics
+    while (
+        motion is not None and motion.regions.rois(0) and (motion.meter.running or not motion.dyad)
+    ):
+        app.processEvents()
+        time.sleep(0.01)
+    drain(app)
     video_idle(w.document)
     return w, opened
 
@@ -310,6 +324,11 @@ def main() -> None:
     ap.add_argument("--playback-s", type=float, default=60.0)
     ap.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--regions",
+        action="store_true",
+        help="infant and caregiver regions in each session: motion tracks and movement synchrony",
+    )
     args = ap.parse_args()
     if args.memory_child:
         print(json.dumps(memory_child(args.memory_child, args.playback_s)))
@@ -319,13 +338,13 @@ def main() -> None:
     from synchrony_coder.gui.app import make_app
 
     sizes = [int(s) for s in args.sizes.split(",")]
-    result: dict = {"samples": args.samples, "pause_ms": args.pause_ms}
+    result: dict = {"samples": args.samples, "pause_ms": args.pause_ms, "regions": args.regions}
     with tempfile.TemporaryDirectory(prefix="bench_gui_") as tmp_name:
         tmp = Path(tmp_name)
         os.environ["SYNCHRONY_CODER_SETTINGS"] = str(tmp / "settings.ini")
         _limit_frame_cache(workers, tmp / "settings.ini")
         video = make_video(tmp / "ten.mp4", "320x240", FPS, DURATION_S, 2 * FPS)
-        folders = {n: write_session(tmp / f"n{n}", video, n) for n in sizes}
+        folders = {n: write_session(tmp / f"n{n}", video, n, args.regions) for n in sizes}
         result["session_open_s"], result["video_index_s"] = _open_parts(folders, video)
         app = make_app()
         bench = Sizes(app, folders, args.seed)

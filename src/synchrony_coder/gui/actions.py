@@ -21,7 +21,7 @@ class Spec:
     name: str
     text: str
     keys: tuple[str, ...]
-    menu: str  # "File", "Edit", "Playback", "Help"
+    menu: str  # "File", "Edit", "Playback", "Motion", "Help"
     icon: bool = False  # a transport button (icon from .icons)
 
 
@@ -50,6 +50,9 @@ SPECS = (
     Spec("slower", "Slower", ("[",), "Playback"),
     Spec("faster", "Faster", ("]",), "Playback"),
     Spec("normal_speed", "Normal speed (1×)", ("\\",), "Playback"),
+    Spec("draw_regions", "&Draw regions of interest", ("Ctrl+R",), "Motion"),
+    Spec("show_regions", "&Show regions on the video", ("Ctrl+Shift+R",), "Motion"),
+    Spec("movement_settings", "&Movement synchrony settings…", (), "Motion"),
     Spec("help", "Keyboard shortcuts", ("F1", "?"), "Help"),
 )
 

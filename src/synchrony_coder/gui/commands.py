@@ -29,3 +29,20 @@ class EditCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.document.apply(self.change.inverse())
+
+
+class RegionCommand(QUndoCommand):
+    """A change of a video's regions of interest (:mod:`synchrony_coder.session.rois`), written to
+    ``session.toml`` on redo and undo; on the same stack as the coding edits."""
+
+    def __init__(self, regions, change) -> None:
+        super().__init__(change.label)
+        self.regions = regions
+        self.change = change
+
+    def redo(self) -> None:
+        if not self.regions.apply(self.change):
+            self.setObsolete(True)  # not written: pushed nowhere (Qt drops it after this redo)
+
+    def undo(self) -> None:
+        self.regions.apply(self.change.inverse())

@@ -35,7 +35,8 @@ from .document import Document
 from .events_table import EventsTable
 from .faults import FaultNotices
 from .help_overlay import HelpOverlay
-from .metrics_panel import MetricsPanel
+from .metrics_panel import INTERACTION, MetricsPanel
+from .movement import SessionMotion
 from .player import PlaybackClock, PlayerWidget, stride_note
 from .study_window import choose_study
 from .timecode import parse_position
@@ -86,7 +87,9 @@ class MainWindow(QMainWindow):
             "quit": self.close,
             "undo": doc_only(lambda: self.document.undo_stack.undo()),
             "redo": doc_only(lambda: self.document.undo_stack.redo()),
-            "delete": doc_only(lambda: self.events_table.delete_selected()),
+            "delete": doc_only(
+                lambda: self.motion.delete_selected() or self.events_table.delete_selected()
+            ),
             "play": doc_only(lambda: self.clock.toggle()),
             "step_back": doc_only(lambda: self.step(-1)),
             "step_forward": doc_only(lambda: self.step(1)),
@@ -100,6 +103,9 @@ class MainWindow(QMainWindow):
             "slower": doc_only(lambda: self.clock.faster(-1)),
             "faster": doc_only(lambda: self.clock.faster(1)),
             "normal_speed": doc_only(lambda: self.clock.set_speed(1.0)),
+            "draw_regions": doc_only(lambda: self.motion.toggle_drawing()),
+            "show_regions": doc_only(lambda: self.motion.toggle_outlines()),
+            "movement_settings": doc_only(lambda: self.motion.choose_settings()),
             "help": self.toggle_help,
         }
 
@@ -239,7 +245,8 @@ class MainWindow(QMainWindow):
         self.timeline = Timeline(doc, self)
         self.events_table = EventsTable(doc, self)
         self.codes = CodesPanel(doc, self)
-        self.metrics = MetricsPanel(doc, self)
+        self.motion = SessionMotion(doc, self)  # regions, motion tracks, movement synchrony
+        self.metrics = MetricsPanel(doc, self, sources=(INTERACTION, self.motion.rows))
         self.banner = QLabel(self)
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
@@ -287,6 +294,7 @@ class MainWindow(QMainWindow):
             except ImportError:
                 self.audio = None
         self.player.transport.set_audio(self.audio is not None)
+        self.motion.attach(self)
         doc.dirtyChanged.connect(self.setWindowModified)
         doc.problem.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         doc.eventsChanged.connect(lambda c: c.rows and self.statusBar().showMessage(c.label, 3000))
@@ -446,6 +454,7 @@ class MainWindow(QMainWindow):
             discard = answer == "discard"
         self.clock.pause()
         self._coding_proxies.cancel()
+        self.motion.detach()  # stops measuring motion energy
         if self.audio is not None:
             self.audio.close()
         self._remember_layout()

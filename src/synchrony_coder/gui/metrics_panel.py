@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
 from ..metrics import session_metrics
 from ..scheme import Scheme
 from ..session import events_to_frame
+from . import theme
 from .document import Document
 
 DEBOUNCE_MS = 300
@@ -35,8 +36,9 @@ class MetricRows:
 
     ``compute(events, scheme)`` gets the session's events as a tidy table (SCIENCE.md §1) and
     returns a table with one row per phase (a ``phase`` column; ``all`` first) and a column per
-    metric, or None when the events do not allow it yet; ``rows`` lists the columns shown, as
-    ``(column, label, format)``.
+    metric, or None when the events do not allow it yet (``attrs["note"]``: a sentence shown under
+    the table); ``rows`` lists the columns shown, as ``(column, label, format)``; a cell holding a
+    text (why there is no number) shows it as it is.
     """
 
     compute: Callable[[pd.DataFrame, Scheme], pd.DataFrame | None]
@@ -83,6 +85,11 @@ class MetricsPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(20)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         col.addWidget(self.table, 1)
+        self.note = QLabel(self)  # what the sources say about their rows (attrs["note"])
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(f"color: {theme.MUTED}")
+        self.note.hide()
+        col.addWidget(self.note)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -147,19 +154,31 @@ class MetricsPanel(QWidget):
         self.table.setHorizontalHeaderLabels(phases)
         self.table.setVerticalHeaderLabels([r[1] for _, r in rows])
         for k, (table, (name, _label, fmt)) in enumerate(rows):
-            for c, value in enumerate(table[name].tolist()[: len(phases)]):
-                text = (
-                    "–"
-                    if value is None or (isinstance(value, float) and math.isnan(value))
-                    else fmt.format(value)
-                )
-                self.table.setItem(k, c, QTableWidgetItem(text))
+            if "phase" in table.columns:  # each source's phases in the first one's columns
+                values = table.set_index("phase")[name].reindex(phases).tolist()
+            else:
+                values = table[name].tolist()[: len(phases)]
+            for c, value in enumerate(values):
+                self.table.setItem(k, c, QTableWidgetItem(_cell(value, fmt)))
         self.table.resizeColumnsToContents()
         self.status.setText("")
         self.status.setVisible(False)
+        note = " ".join(t.attrs["note"] for _, t in shown if t.attrs.get("note"))
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
         self.table.setVisible(True)
 
     def _unavailable(self, message: str) -> None:
         self.status.setText(message)
         self.status.setVisible(True)
         self.table.setVisible(False)
+        self.note.setVisible(False)
+
+
+def _cell(value, fmt: str) -> str:
+    """A number formatted, a dash where there is none, a text (why there is none) as it is."""
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return fmt.format(value)

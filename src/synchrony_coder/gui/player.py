@@ -31,6 +31,7 @@ from ..video.proxy import is_proxy
 from . import theme
 from .document import Document
 from .icons import transport_icon
+from .roi_overlay import picture_rect
 from .timecode import format_timecode
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
@@ -62,10 +63,14 @@ class FrameView(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#000000"))
         if self.image is not None:
-            iw, ih = self.image.width() * self.pixel_aspect, self.image.height()
-            scale = min(self.width() / iw, self.height() / ih)
-            w, h = iw * scale, ih * scale
-            target = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+            # the one placement regions of interest are mapped with too (roi_overlay.FrameMap)
+            target = picture_rect(
+                self.width(),
+                self.height(),
+                self.image.width(),
+                self.image.height(),
+                self.pixel_aspect,
+            )
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             p.drawImage(target, self.image)
         else:

@@ -63,3 +63,29 @@ def set_frame_cache_mib(mib: int) -> None:
     s = app_settings()
     s.setValue("frame_cache_mib", int(mib))
     s.sync()
+
+
+MOVEMENT_KEYS = ("window_s", "increment_s", "lag_s", "threshold")
+
+
+def movement_settings() -> dict[str, float]:
+    """Movement synchrony's window, step and maximum lag (s) and the motion threshold θ: rMEA's
+    defaults (60, 30, 5; SCIENCE.md §6) until the coder changes them."""
+    from ..motion import DEFAULT_THRESHOLD
+    from ..movement import DEFAULTS
+
+    defaults = (DEFAULTS.window_s, DEFAULTS.increment_s, DEFAULTS.lag_s, DEFAULT_THRESHOLD)
+    s, out = app_settings(), {}
+    for name, default in zip(MOVEMENT_KEYS, defaults, strict=True):
+        try:
+            out[name] = float(s.value(f"movement/{name}", default))
+        except (TypeError, ValueError):
+            out[name] = default
+    return out
+
+
+def set_movement_settings(values: dict[str, float]) -> None:
+    s = app_settings()
+    for name in MOVEMENT_KEYS:
+        s.setValue(f"movement/{name}", float(values[name]))
+    s.sync()

@@ -52,6 +52,7 @@ class TimelineCanvas(QWidget):
         self.start_s = 0.0
         self.span_s = min(60.0, document.duration_s)
         self.tracks: list[Track] = []
+        self.extra_tracks: list[Track] = []  # under the tiers: motion energy, say
         self._drag: _Drag | None = None
         self._scrubbing = False
         self._selected = document.selected
@@ -84,10 +85,15 @@ class TimelineCanvas(QWidget):
             self.tracks.append(TierTrack(doc, tier, k % 2))
             if doc.comparison is not None:
                 self.tracks.append(ComparisonTrack(doc, tier, k % 2))
+        self.tracks += self.extra_tracks
         height = RULER_H + sum(t.height for t in self.tracks) + 4
         self.setMinimumHeight(height)
         self.setMaximumHeight(height + 4 * TRACK_H)
         self.update()
+
+    def set_extra_tracks(self, tracks: list[Track]) -> None:
+        self.extra_tracks = list(tracks)
+        self._relayout()
 
     def _tops(self):
         top = RULER_H

@@ -17,14 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from PyQt6.QtCore import QLineF, QPointF, QRectF, Qt
-from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 
+from ..movement.preprocess import moving_average
 from ..scheme import Tier
 from ..session import Change
 from . import theme
 from .document import Document
 
 TRACK_H, COMPARE_H = 30, 12
+LINE_PX = 1  # a motion track's 1 s mean (wider pens take Qt's slow stroker path)
 LABEL_PAD = 8
 TRIANGLE_GAP_PX = 6  # a point gets its triangle head when its neighbours are this far away
 TEXT_MIN_PX = 40  # a state event shows its code inside when at least this wide
@@ -317,3 +319,130 @@ class ComparisonTrack(Track):
         rects += [QRectF(np.floor(x0[k]), y, 2.0, 3) for k in keep]
         if rects:
             p.drawRects(rects)
+
+
+def column_summary(x: np.ndarray, values: np.ndarray):
+    """Per pixel column ``floor(x)``: the column, the maximum and the mean of the values there
+    (NaN, a frame without a value, is left out; a column of NaN only has NaN)."""
+    columns = np.floor(x).astype(np.int64)
+    if not len(columns):
+        return columns, np.empty(0), np.empty(0)
+    starts = np.flatnonzero(np.r_[True, columns[1:] != columns[:-1]])
+    present = ~np.isnan(values)
+    counts = np.add.reduceat(present.astype(np.int64), starts)
+    top = np.maximum.reduceat(np.where(present, values, -np.inf), starts)
+    sums = np.add.reduceat(np.where(present, values, 0.0), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, sums / counts, np.nan)
+    return columns[starts], np.where(counts > 0, top, np.nan), mean
+
+
+class MotionTrack(Track):
+    """Motion energy of one region (SCIENCE.md §6) over time, on the events' clock.
+
+    As in ``plot --kind movement``: the frames' values (the share of the region's pixels changed
+    since the frame before) as a faint area, and their 1 s moving mean as a bright line; the
+    height is 1.6 × the highest 1 s mean (written under the label), so the means fill the track
+    and single-frame spikes are clipped. It is drawn one pixel column at a time: zoomed in, a
+    column shows the frame it lies in; zoomed out, where frames are narrower than a pixel, the
+    **maximum** of its frames' values (a burst of movement stays visible at any zoom) and the
+    **mean** of their 1 s means. So a paint costs the same at any zoom, and only the columns
+    being repainted are computed. ``values`` None: not measured (yet), ``note`` says why.
+    """
+
+    height = 36
+
+    def __init__(
+        self,
+        label: str,
+        colour: QColor,
+        times_s=None,
+        values=None,
+        note: str = "measuring…",
+        camera: str = "",
+    ) -> None:
+        self.label, self.colour, self.note, self.camera = label, QColor(colour), note, camera
+        self.label_colour = self.colour.name()
+        self.fill = QColor(self.colour)
+        self.fill.setAlpha(80)
+        self.times = self.values = self.means = None
+        self.top_value, self.frame_s = 1.0, 1.0
+        if values is None:
+            return
+        self.times = np.asarray(times_s, np.float64)
+        self.values = np.asarray(values, np.float64)
+        if len(self.times) > 1:
+            self.frame_s = float(np.median(np.diff(self.times)))
+        self.means = moving_average(self.values, max(1, round(1.0 / self.frame_s)))
+        top = 1.6 * float(np.nanmax(self.means, initial=0.0))
+        self.top_value = top if top > 0 else (float(np.nanmax(self.values, initial=0.0)) or 1.0)
+
+    def paint_label(self, p: QPainter, top: float, width: float) -> None:
+        box = QRectF(LABEL_PAD, top + 2, width - LABEL_PAD - 4, self.height / 2)
+        p.setPen(self.colour)
+        p.drawText(box, Qt.AlignmentFlag.AlignVCenter, self.label)
+        p.setPen(QColor(theme.MUTED))
+        scale = f"0–{100 * self.top_value:.2g} %" + (
+            f" · {self.camera}" if self.camera else " of pixels"
+        )
+        note = self.note if self.values is None else scale
+        note = p.fontMetrics().elidedText(note, Qt.TextElideMode.ElideRight, int(box.width()))
+        p.drawText(box.translated(0, self.height / 2 - 3), Qt.AlignmentFlag.AlignVCenter, note)
+
+    def paint(self, p: QPainter, view: View, top: float, t0: float, t1: float) -> None:
+        if self.values is None:
+            return
+        times = self.times
+        lo = max(int(np.searchsorted(times, t0, side="right")) - 1, 0)
+        hi = min(int(np.searchsorted(times, t1, side="right")) + 1, len(times))
+        if hi <= lo:
+            return
+        x = view.x_of(times[lo:hi])
+        frame_px = self.frame_s / view.span_s * view.width
+        if frame_px >= 1.0:  # a frame is a pixel or wider: each column shows its frame
+            start = max(np.floor(x[0]), np.floor(view.x_of(t0)))
+            columns = np.arange(start, min(np.ceil(x[-1] + frame_px), np.ceil(view.x_of(t1))))
+            k = np.searchsorted(x, columns + 0.5, side="right") - 1
+            columns, k = columns[k >= 0], k[k >= 0]
+            tops, line = self.values[lo:hi][k], self.means[lo:hi][k]
+        else:
+            columns, tops, _ = column_summary(x, self.values[lo:hi])
+            _, _, line = column_summary(x, self.means[lo:hi])
+        if not len(columns):
+            return
+        h = self.height - 6
+        scale = h / self.top_value
+        bars = np.rint(np.minimum(np.nan_to_num(tops), self.top_value) * scale).astype(np.int64)
+        first = int(columns[0])
+        width = int(columns[-1]) - first + 1
+        heights = np.zeros(width, np.int64)
+        heights[columns.astype(np.int64) - first] = bars
+        p.drawImage(QRectF(first, top + 3, width, h), _bars(heights, h, self.fill))
+        p.setPen(QPen(self.colour, LINE_PX))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        base = top + 3 + h
+        points = np.column_stack([columns + 0.5, base - np.minimum(line, self.top_value) * scale])
+        idx = np.flatnonzero(~np.isnan(line))
+        for run in np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1):  # gaps break the line
+            if len(run) > 1:
+                p.drawPolyline(_polygon(points[run]))
+
+
+def _bars(heights: np.ndarray, h: int, colour: QColor) -> QImage:
+    """Bars ``heights`` pixels high, one per pixel column, standing on the bottom of an image
+    ``h`` pixels high (an image: one draw, however many columns)."""
+    rgba = np.zeros((h, len(heights), 4), np.uint8)
+    rgba[np.arange(h)[:, None] >= h - heights[None, :]] = colour.getRgb()
+    return QImage(
+        rgba.data, len(heights), h, 4 * len(heights), QImage.Format.Format_RGBA8888
+    ).copy()
+
+
+def _polygon(points: np.ndarray) -> QPolygonF:
+    """``points`` (n × 2) as a polygon, filled straight from numpy (no QPointF per point)."""
+    poly = QPolygonF()
+    poly.fill(QPointF(), len(points))
+    ptr = poly.data()
+    ptr.setsize(points.size * 8)
+    np.frombuffer(ptr, np.float64).reshape(-1, 2)[:] = points
+    return poly

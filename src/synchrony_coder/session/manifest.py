@@ -187,7 +187,7 @@ def save_rois(spec: SessionSpec, video: str | Path, rois: Sequence[Roi]) -> Path
     """
     import tomlkit
 
-    from ..events import atomic_write_text
+    from ..storage import atomic_write_text
 
     if spec.prefix:
         raise SessionError(
