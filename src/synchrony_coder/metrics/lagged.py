@@ -86,58 +86,71 @@ class _Train:
         ]
 
 
-def _cross(a: _Train, b: _Train, pairs, sets, L: int) -> list[list[np.ndarray]]:
-    """``S(l) = Σ_k A_k B_{k+l}`` per window set, output row and lag ``−L … L``.
+def _cross(a: _Train, b: _Train, pairs, sets, L: int) -> list[np.ndarray]:
+    """The ramp weights of ``S(l) = Σ_k A_k B_{k+l}`` per window set, output row and lag ``−L … L``.
 
     ``pairs`` lists ``(index of A's jumps, index of B's jumps)``, one per sum wanted; ``sets``
     the :class:`.Windows` of each window set. Step pairs closer than L are found once; each set
     keeps those inside one of its windows. A near pair at distance ``d = q − p + L`` adds the ramp
-    ``w · max(d − m, 0)`` over lag indices m, w = −δε: its weight is binned per row at column
-    d + 1, and one product with the ramp matrix turns the bins into every lag's sum. Returns
-    ``[set][sum]`` arrays ``rows × lags``.
+    ``w · max(d − m, 0)`` over lag indices ``m = l + L``, w = −δε: its weight is binned per row at
+    d. The far steps of a row add ``c + s·m``, which is the ramp pair ``(c + s(2L+1))`` at
+    ``d = 2L+2`` and ``−(c + s(2L+2))`` at ``d = 2L+1``. Returns per set an array
+    ``sums × (2L+3) × rows`` of weights for :func:`_ramps`.
     """
-    n_lags = 2 * L + 1
-    width = n_lags + 1  # bin columns 0 … 2L + 1 (near pairs use 2 … 2L)
+    n_d = 2 * L + 3
     near_lo = np.searchsorted(b.key, a.key - L, side="right")  # first q_j > p_i − L
     far_lo = np.searchsorted(b.key, a.key + L, side="left")  # first q_j ≥ p_i + L
     counts = far_lo - near_lo
     # near pairs (i, j), grouped by i: per-i values are repeated, not gathered
     j = np.arange(counts.sum()) + np.repeat(near_lo - (np.cumsum(counts) - counts), counts)
-    q = b.pos[j]
-    weights = {(ai, bi): -np.repeat(a.jumps[ai], counts) * b.jumps[bi][j] for ai, bi in pairs}
-    # bins → sums: column c ≥ 2 holds near pairs' weights (ramp max(c − 1 − m, 0)); columns 0
-    # and 1 hold the far steps' level and slope (1 and m)
-    ramp = np.maximum(np.arange(width)[:, None] - 1 - np.arange(n_lags)[None, :], 0).astype(float)
-    ramp[0], ramp[1] = 1.0, np.arange(n_lags)
+    weights = [-np.repeat(a.jumps[ai], counts) * b.jumps[bi][j] for ai, bi in pairs]
     p = a.pos
+    q = b.pos[j]
     out = []
     for k, windows in enumerate(sets):
         n_rows = windows.n_rows
+        size = n_d * n_rows  # the bins of one sum
         aw, bw = a.window[k], b.window[k]
         ok_a = aw >= 0
         far_hi = np.where(ok_a, b.window_end[k][np.clip(aw, 0, None)], 0)
         far_from = np.minimum(far_lo, far_hi)  # A's steps outside the set: far_hi = 0, no sum
         row_a = windows.row[np.clip(aw, 0, None)]
-        slot = np.repeat(row_a * width - p + (L + 1), counts) + q  # row · width + d + 1
+        slot = np.repeat(row_a - (p - L) * n_rows, counts) + q * n_rows  # d · rows + row
+        near = weights
         if not (np.array_equal(aw, a.group) and np.array_equal(bw, b.group)):
-            # pairs are within one group; keep those within one window (others to a spare bin)
+            # pairs are within one group; keep those within one window
             mine = np.repeat(np.where(ok_a, aw, -2), counts) == bw[j]
-            slot = np.where(mine, slot, n_rows * width)
-        sums = []
-        for ai, bi in pairs:
+            slot, near = slot[mine], [w[mine] for w in weights]
+        slots, values = [], []
+        top = (2 * L + 1) * n_rows + row_a
+        for i, (ai, bi) in enumerate(pairs):
             delta = a.jumps[ai]
             cum_e, cum_eq = b.cums[bi]
             e0 = cum_e[far_hi] - cum_e[far_from]
             e1 = cum_eq[far_hi] - cum_eq[far_from]
-            # far steps: −δ Σ ε (q − p − l) = (−δ (E1 − p E0) − L δ E0) + δ E0 · (l + L)
-            level = np.bincount(row_a, -delta * (e1 - p * e0) - L * delta * e0, minlength=n_rows)
-            slope = np.bincount(row_a, delta * e0, minlength=n_rows)
-            bins = np.bincount(slot, weights[ai, bi], minlength=n_rows * width + 1)
-            bins = bins[: n_rows * width].reshape(n_rows, width)
-            bins[:, 0], bins[:, 1] = level, slope
-            sums.append(bins @ ramp)
-        out.append(sums)
+            # far steps: −δ Σ ε (q − p − l) = c + s·m, c = −δ (E1 − p E0) − L δ E0, s = δ E0
+            c = -delta * (e1 - p * e0) - L * delta * e0
+            s = delta * e0
+            slots += [slot + i * size, top + i * size, top + (i * size + n_rows)]
+            values += [near[i], -(c + s * (2 * L + 2)), c + s * (2 * L + 1)]
+        bins = np.bincount(
+            np.concatenate(slots), np.concatenate(values), minlength=len(pairs) * size
+        )
+        out.append(bins.reshape(len(pairs), n_d, n_rows))
     return out
+
+
+def _ramps(bins: np.ndarray) -> np.ndarray:
+    """``S[m] = Σ_d w_d · max(d − m, 0)`` for ``m = 0 … D − 3`` of weights ``sums × D × rows``.
+
+    ``S[m] − S[m+1] = Σ_{d > m} w_d``: two cumulative sums from the largest d down.
+    """
+    acc = bins.copy()
+    n_d = acc.shape[1]
+    for _ in range(2):
+        for d in range(n_d - 2, -1, -1):
+            acc[:, d] += acc[:, d + 1]
+    return acc[:, 1 : n_d - 1]
 
 
 def lagged_correlations(
@@ -212,18 +225,20 @@ def lagged_correlations(
 
     v, xs, ys = train(np.ones(len(k0))), train(x, True), train(y, True)
     # (A⋆B)(l) = (B⋆A)(−l): walk the train with fewer steps (V has one per coded stretch)
-    vv = _cross(v, v, [(0, 0)], win, L)
-    vy = _cross(v, ys, [(0, 0), (0, 1)], win, L)
-    vx = _cross(v, xs, [(0, 0), (0, 1)], win, L)
-    if len(ys.pos) < len(xs.pos):
-        xy = [[s[0][:, ::-1]] for s in _cross(ys, xs, [(0, 0)], win, L)]
-    else:
-        xy = _cross(xs, ys, [(0, 0)], win, L)
+    parts = [
+        _cross(v, v, [(0, 0)], win, L),  # n
+        _cross(v, ys, [(0, 0), (0, 1)], win, L),  # Σy, Σy²
+        _cross(v, xs, [(0, 0), (0, 1)], win, L),  # Σx, Σx² at −l
+    ]
+    swap = len(ys.pos) < len(xs.pos)
+    parts.append(_cross(ys, xs, [(0, 0)], win, L) if swap else _cross(xs, ys, [(0, 0)], win, L))
     lags_s = np.arange(-L, L + 1) * unit_ms / 1000.0
     out = []
     for k in range(len(sets)):
-        (cnt,), (sy, syy), (sx, sxx), (sxy,) = vv[k], vy[k], vx[k], xy[k]
-        sx, sxx = sx[:, ::-1], sxx[:, ::-1]
+        cnt, sy, syy, sx, sxx, sxy = _ramps(np.concatenate([part[k] for part in parts]))
+        sx, sxx = sx[::-1], sxx[::-1]
+        if swap:
+            sxy = sxy[::-1]
         with np.errstate(invalid="ignore", divide="ignore"):
             var_x = cnt * sxx - sx * sx
             var_y = cnt * syy - sy * sy
@@ -231,7 +246,7 @@ def lagged_correlations(
             tol = 1e-9 * np.maximum(cnt * sxx, cnt * syy)
             ok = (cnt >= 3) & (var_x > tol) & (var_y > tol)
             r = np.where(ok, cov / np.sqrt(np.where(ok, var_x * var_y, 1.0)), np.nan)
-        out.append((lags_s, np.clip(r, -1.0, 1.0), np.rint(cnt).astype(np.int64)))
+        out.append((lags_s, np.clip(r, -1.0, 1.0).T, np.rint(cnt).astype(np.int64).T))
     return out
 
 

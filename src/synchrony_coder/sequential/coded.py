@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..metrics.corpus import column_values, factorize_rows, group_ids, to_ms
+from ..metrics.corpus import factorize_rows, group_ids, group_max, text_codes, to_ms
 from ..scheme import Scheme
 
 __all__ = [
@@ -107,10 +107,13 @@ def coded_events(events: pd.DataFrame, scheme: Scheme, codes: list[tuple[str, st
         events = events[np.isfinite(onset_s)]
         onset_s = onset_s[np.isfinite(onset_s)]
     group, groups = group_ids(events)
-    pair, first = factorize_rows(column_values(events["tier"]), column_values(events["code"]))
+    tier_codes, tier_names = text_codes(events["tier"])
+    code_codes, code_names = text_codes(events["code"])
+    pair, first = factorize_rows(tier_codes, code_codes)
     index = {c: i for i, c in enumerate(codes)}
-    tiers = events["tier"].iloc[first].to_numpy()
-    names = events["code"].iloc[first].to_numpy()
+    # the trailing None stands for a missing value (code −1)
+    tiers = np.append(np.asarray(tier_names, dtype=object), None)[tier_codes[first]]
+    names = np.append(np.asarray(code_names, dtype=object), None)[code_codes[first]]
     lookup = np.array(
         [index.get((str(t), str(c)), -1) for t, c in zip(tiers, names, strict=True)] + [-1],
         dtype=np.int64,
@@ -120,10 +123,7 @@ def coded_events(events: pd.DataFrame, scheme: Scheme, codes: list[tuple[str, st
     onset = to_ms(onset_s)
     offset_s = events["offset_s"].to_numpy(dtype=float)
     offset = np.where(np.isfinite(offset_s), to_ms(offset_s), -1)
-    end = np.zeros(len(groups), dtype=np.int64)
-    if len(group):  # the maximum of each run of rows of one group, then of each group
-        runs = np.flatnonzero(np.diff(group, prepend=-1))
-        np.maximum.at(end, group[runs], np.maximum.reduceat(np.maximum(onset, offset), runs))
+    end = np.maximum(group_max(np.maximum(onset, offset), group, len(groups)), 0)
     keep = code >= 0
     return Coded(
         groups=groups,
