@@ -331,8 +331,7 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
         tier: Tier = scheme.tier(role_tier)
         rows = rows[is_state[rows]]
         lookup = np.array(
-            [tier.code_names.index(c) if c in tier.code_names else -1 for c in code_names]
-            + [-1],
+            [tier.code_names.index(c) if c in tier.code_names else -1 for c in code_names] + [-1],
             dtype=np.int64,
         )
         code = lookup[code_codes[rows]]  # a missing code (-1) maps to the trailing -1
