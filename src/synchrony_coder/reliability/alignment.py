@@ -111,7 +111,7 @@ def align_path(
         if hi_i >= lo_i:
             run = above = cur[lo_i - 1]  # S[i, L−1] = S[i−1, L−1]
             size = hi_i - lo_i + 1
-            for j, w in zip(range(lo_i, hi_i + 1), weight[k : k + size]):
+            for j, w in zip(range(lo_i, hi_i + 1), weight[k : k + size], strict=True):
                 here = cur[j]
                 value = above + w
                 if here > value:
