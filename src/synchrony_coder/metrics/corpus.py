@@ -392,25 +392,31 @@ def elementary_intervals(corpus: Corpus) -> Elementary:
     ks = keys[order]
     new_key = np.ones(len(ks), dtype=bool)
     new_key[1:] = ks[1:] != ks[:-1]
-    run = np.cumsum(new_key) - 1  # the distinct cut at each sorted position
-    cuts = ks[new_key]
-    at = np.empty(len(keys), dtype=np.int64)  # the distinct cut of each boundary
-    at[order] = run
+    first_of_key = np.flatnonzero(new_key)
+    cuts = ks[first_of_key]
     n_cuts = len(cuts)
+    at = np.empty(len(keys), dtype=np.int64)  # the distinct cut of each boundary
+    at[order] = np.repeat(np.arange(n_cuts), np.diff(np.append(first_of_key, len(ks))))
     start, stop = cuts[:-1], cuts[1:]
     group = start // corpus.stride
-    keep = (start - group * corpus.stride) < corpus.end[group]
-    interval = np.flatnonzero(keep)
+    interval = np.flatnonzero((start - group * corpus.stride) < corpus.end[group])
     start, stop, group = start[interval], stop[interval], group[interval]
 
     def covering(b: Bouts, first: int, value: np.ndarray) -> np.ndarray:
-        """``value`` of the bout covering each kept interval, −1 where none."""
+        """``value`` of the bout covering each kept interval, −1 where none.
+
+        The bouts of a tier are sorted and disjoint: the cuts are, in turn, a gap (−1) and a
+        bout's (its value), each as many as the cuts between its ends.
+        """
         n = len(b.start)
         lo, hi = at[first : first + n], at[first + n : first + 2 * n]
-        mark = np.bincount(lo, value + 1.0, minlength=n_cuts) - np.bincount(
-            hi, value + 1.0, minlength=n_cuts
-        )
-        return np.cumsum(mark)[interval].astype(np.int64) - 1
+        lengths = np.empty(2 * n + 1, dtype=np.int64)
+        lengths[0:-1:2] = lo - np.append(0, hi[:-1])
+        lengths[1::2] = hi - lo
+        lengths[-1] = n_cuts - (hi[-1] if n else 0)
+        values = np.full(2 * n + 1, -1, dtype=np.int64)
+        values[1::2] = value
+        return np.repeat(values, lengths)[interval]
 
     labels = {}
     first = 2 * len(origin)

@@ -23,6 +23,7 @@ cumulative sums over the lags give S for every row and lag at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -36,54 +37,67 @@ def _steps(k0, k1, segment, value, squares: bool = False):
 
     Runs are sorted and disjoint, the series is 0 outside them; a run that starts where the
     previous one of the same segment ends continues it. Returns ``(positions, source runs,
-    [jumps of value, of value²])`` at the positions where ``value`` jumps, in position order (a segment's
-    steps before the next segment's).
+    [jumps of value, of value²])`` at the positions where ``value`` jumps, in position order (a
+    segment's steps before the next segment's): run i may jump at its start (slot 2i) and, when
+    the next run does not continue it, back to 0 at its end (slot 2i + 1).
     """
     n = len(k0)
     joined = np.zeros(n, dtype=bool)
     joined[1:] = (k0[1:] == k1[:-1]) & (segment[1:] == segment[:-1])
     before = np.zeros(n)
-    before[1:] = np.where(joined[1:], value[:-1], 0.0)
-    at_start = np.flatnonzero(value != before)
-    ends = np.ones(n, dtype=bool)
-    ends[:-1] = ~joined[1:]
-    at_end = np.flatnonzero(ends & (value != 0))
-    # two sorted sequences; run i's start comes before its end, which comes before run i+1
-    order = np.argsort(np.concatenate((2 * at_start, 2 * at_end + 1)), kind="stable")
-    pos = np.concatenate((k0[at_start], k1[at_end]))[order]
-    src = np.concatenate((at_start, at_end))[order]
-    up, down, out = value[at_start], before[at_start], value[at_end]
-    jumps = [np.concatenate((up - down, -out))[order]]
+    before[1:] = value[:-1]
+    before[~joined] = 0.0
+    slots = np.empty((n, 2), dtype=bool)
+    slots[:, 0] = value != before
+    slots[:-1, 1] = ~joined[1:]
+    slots[-1:, 1] = True
+    slots[:, 1] &= value != 0
+    slot = np.flatnonzero(slots.ravel())
+    src = slot >> 1
+    at_end = (slot & 1).astype(bool)
+    pos = np.where(at_end, k1[src], k0[src])
+    up = value[src]
+    down = np.where(at_end, 0.0, before[src])
+    jumps = [np.where(at_end, -up, up - down)]
     if squares:
-        jumps.append(np.concatenate((up * up - down * down, -out * out))[order])
+        jumps.append(np.where(at_end, -up * up, up * up - down * down))
     return pos, src, jumps
 
 
 class _Train:
     """A step train on the corpus: positions (units from the group's 0), group, jumps, a key on
     one axis for every train (``group · span + position``), and, per window set, the window of
-    each step (−1: outside the set's windows) and the index past each window's last step.
-    Also the prefix sums of each jump series ε and of ε · position, for far step pairs."""
+    each step (−1: outside the set's windows); as a second series of a product, the index past
+    each window's last step and the prefix sums of each jump series ε and of ε · position (for
+    far step pairs), computed when first asked for."""
 
     def __init__(self, steps, group, window_of: list[np.ndarray], n_windows: list[int], span):
         self.pos, src, self.jumps = steps
         self.group = group[src]
         self.key = self.group * span + self.pos
         self.window = [w[src] for w in window_of]
-        self.window_end = []
-        for w, n in zip(self.window, n_windows, strict=True):
-            # a window's steps are contiguous
+        self._n_windows = n_windows
+        self._ends: dict[int, np.ndarray] = {}
+        self._cums: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def window_end(self, k: int) -> np.ndarray:
+        if k not in self._ends:
+            w = self.window[k]  # a window's steps are contiguous
             last = np.flatnonzero((w >= 0) & np.append(w[1:] != w[:-1], True))
-            end = np.zeros(n, dtype=np.int64)
+            end = np.zeros(self._n_windows[k], dtype=np.int64)
             end[w[last]] = last + 1
-            self.window_end.append(end)
-        self.cums = [
-            (
-                np.concatenate(([0.0], np.cumsum(e))),
-                np.concatenate(([0.0], np.cumsum(e * self.pos))),
-            )
-            for e in self.jumps
-        ]
+            self._ends[k] = end
+        return self._ends[k]
+
+    def cums(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        if i not in self._cums:
+            e = self.jumps[i]
+            cum_e, cum_eq = np.zeros(len(e) + 1), np.zeros(len(e) + 1)
+            np.cumsum(e, out=cum_e[1:])
+            np.multiply(e, self.pos, out=cum_eq[1:])
+            np.cumsum(cum_eq[1:], out=cum_eq[1:])
+            self._cums[i] = (cum_e, cum_eq)
+        return self._cums[i]
 
 
 def _cross(a: _Train, b: _Train, pairs, sets, L: int) -> list[np.ndarray]:
@@ -112,7 +126,7 @@ def _cross(a: _Train, b: _Train, pairs, sets, L: int) -> list[np.ndarray]:
         size = n_d * n_rows  # the bins of one sum
         aw, bw = a.window[k], b.window[k]
         ok_a = aw >= 0
-        far_hi = np.where(ok_a, b.window_end[k][np.clip(aw, 0, None)], 0)
+        far_hi = np.where(ok_a, b.window_end(k)[np.clip(aw, 0, None)], 0)
         far_from = np.minimum(far_lo, far_hi)  # A's steps outside the set: far_hi = 0, no sum
         row_a = windows.row[np.clip(aw, 0, None)]
         slot = np.repeat(row_a - (p - L) * n_rows, counts) + q * n_rows  # d · rows + row
@@ -125,7 +139,7 @@ def _cross(a: _Train, b: _Train, pairs, sets, L: int) -> list[np.ndarray]:
         top = (2 * L + 1) * n_rows + row_a
         for i, (ai, bi) in enumerate(pairs):
             delta = a.jumps[ai]
-            cum_e, cum_eq = b.cums[bi]
+            cum_e, cum_eq = b.cums(bi)
             e0 = cum_e[far_hi] - cum_e[far_from]
             e1 = cum_eq[far_hi] - cum_eq[far_from]
             # far steps: −δ Σ ε (q − p − l) = c + s·m, c = −δ (E1 − p E0) − L δ E0, s = δ E0
@@ -161,6 +175,7 @@ def lagged_correlations(
     *,
     unit_ms: int,
     max_lag_units: int,
+    pool: Executor | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Pearson r between infant valence at t and caregiver valence at t + lag, per row and lag.
 
@@ -177,6 +192,8 @@ def lagged_correlations(
         The sampling unit u.
     max_lag_units
         L: lags run over ``−L … +L`` units.
+    pool
+        Where to compute the sums with V (n, Σx, Σx², Σy, Σy²) while Σxy is computed here.
 
     Returns
     -------
@@ -225,13 +242,18 @@ def lagged_correlations(
 
     v, xs, ys = train(np.ones(len(k0))), train(x, True), train(y, True)
     # (A⋆B)(l) = (B⋆A)(−l): walk the train with fewer steps (V has one per coded stretch)
-    parts = [
-        _cross(v, v, [(0, 0)], win, L),  # n
-        _cross(v, ys, [(0, 0), (0, 1)], win, L),  # Σy, Σy²
-        _cross(v, xs, [(0, 0), (0, 1)], win, L),  # Σx, Σx² at −l
-    ]
     swap = len(ys.pos) < len(xs.pos)
-    parts.append(_cross(ys, xs, [(0, 0)], win, L) if swap else _cross(xs, ys, [(0, 0)], win, L))
+
+    def with_v() -> list[list[np.ndarray]]:
+        return [
+            _cross(v, v, [(0, 0)], win, L),  # n
+            _cross(v, ys, [(0, 0), (0, 1)], win, L),  # Σy, Σy²
+            _cross(v, xs, [(0, 0), (0, 1)], win, L),  # Σx, Σx² at −l
+        ]
+
+    v_parts = pool.submit(with_v) if pool is not None else None
+    xy = _cross(ys, xs, [(0, 0)], win, L) if swap else _cross(xs, ys, [(0, 0)], win, L)
+    parts = [*(v_parts.result() if v_parts is not None else with_v()), xy]
     lags_s = np.arange(-L, L + 1) * unit_ms / 1000.0
     out = []
     for k in range(len(sets)):
@@ -246,7 +268,8 @@ def lagged_correlations(
             tol = 1e-9 * np.maximum(cnt * sxx, cnt * syy)
             ok = (cnt >= 3) & (var_x > tol) & (var_y > tol)
             r = np.where(ok, cov / np.sqrt(np.where(ok, var_x * var_y, 1.0)), np.nan)
-        out.append((lags_s, np.clip(r, -1.0, 1.0).T, np.rint(cnt).astype(np.int64).T))
+        np.clip(r, -1.0, 1.0, out=r)
+        out.append((lags_s, np.ascontiguousarray(r.T), np.rint(cnt).astype(np.int64).T.copy()))
     return out
 
 
