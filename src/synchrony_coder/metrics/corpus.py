@@ -15,6 +15,7 @@ which the infant code, the caregiver code and the phase do not change.
 from __future__ import annotations
 
 import ctypes
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,11 +35,38 @@ __all__ = [
     "factorize_rows",
     "group_ids",
     "group_max",
+    "helper",
     "grouped_median",
     "ratio",
     "text_codes",
     "to_ms",
 ]
+
+
+PARALLEL_EVENTS = 20_000  # from this many events, two threads share the work
+
+
+class _Inline:
+    """``submit`` runs the call at once (for tables too small to be worth a thread)."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        done: Future = Future()
+        done.set_result(fn(*args, **kwargs))
+        return done
+
+
+def helper(n_events: int) -> ThreadPoolExecutor | _Inline:
+    """A second thread for a large table (``submit`` runs calls on it; a context manager).
+
+    numpy's and Arrow's array work lets go of the GIL, so the analysis of a corpus uses two
+    cores, as ``pandas.read_csv`` does for its table; a small table is worked on at once."""
+    return ThreadPoolExecutor(max_workers=1) if n_events >= PARALLEL_EVENTS else _Inline()
 
 
 def ceil_div(a: np.ndarray | int, b: int) -> np.ndarray:
@@ -276,7 +304,9 @@ def group_ids(events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     return g, events[["session", "coder"]].iloc[first].reset_index(drop=True)
 
 
-def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms: int) -> Corpus:
+def build_corpus(
+    events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms: int, pool=None
+) -> Corpus:
     """Lay out ``events`` on the global axis.
 
     Parameters
@@ -291,6 +321,8 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
         session's own unit indices shifted by a whole number.
     reach_ms
         The furthest any metric looks past an event (window, lags); groups are spaced wider.
+    pool
+        Where to code the tier and code columns (:func:`helper`) while the groups are found here.
 
     Notes
     -----
@@ -298,6 +330,9 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
     without state events (a bids-and-responses scheme) ends 1 ms after its last event, so that its
     last event lies inside ``[0, T)``.
     """
+    pool = pool if pool is not None else _Inline()
+    tier_text = pool.submit(text_codes, events["tier"])
+    code_text = pool.submit(text_codes, events["code"])
     g, groups = group_ids(events)
     n_groups = len(groups)
 
@@ -312,9 +347,9 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
     stride = int(ceil_div(furthest + 2 * reach_ms + 2 * unit_ms + 1000, unit_ms)) * unit_ms
     base = g * stride
 
-    tier_codes, tier_names = text_codes(events["tier"])
+    tier_codes, tier_names = tier_text.result()
     tier_id = {str(t): k for k, t in enumerate(tier_names)}
-    code_codes, code_names = text_codes(events["code"])
+    code_codes, code_names = code_text.result()
     r = scheme.roles
 
     def rows_of(role_tier: str | None) -> np.ndarray | None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
-
 import numpy as np
 import pandas as pd
 
 from ..scheme import Scheme, load_scheme
 from .contingency import contingency_metrics, yules_q
-from .corpus import Windows, build_corpus, elementary_intervals
+from .corpus import Windows, build_corpus, elementary_intervals, helper
 from .lagged import lagged_correlations, sync_summary
 from .synchrony import code_proportions, engagement_metrics
 
@@ -173,12 +171,12 @@ def session_metrics(
         return pd.DataFrame({c: pd.Series(dtype=object if c in _ID else float) for c in columns})
 
     engaged = sch.roles.infant_engagement and sch.roles.caregiver_engagement
-    with _helper(len(events)) as pool:
+    with helper(len(events)) as pool:
         # two threads share the work of a large corpus (numpy lets go of the GIL): the
         # contingency metrics, then the engagement ones, then the sums with V of lagged
         # synchrony on the helper; the elementary intervals and the rest of lagged synchrony here
         corpus = build_corpus(
-            events, sch, unit_ms=unit_ms, reach_ms=window_ms + max_lag_units * unit_ms
+            events, sch, unit_ms=unit_ms, reach_ms=window_ms + max_lag_units * unit_ms, pool=pool
         )
         sets = _window_sets(corpus, sch, by_phase)
         timed = [
@@ -227,28 +225,6 @@ def session_metrics(
 
 
 _ID = ("session", "coder", "phase")
-PARALLEL_EVENTS = 20_000  # from this many events, two threads share the work
-
-
-class _Inline:
-    """``submit`` runs the call at once (for tables too small to be worth a thread)."""
-
-    def __enter__(self) -> _Inline:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    def submit(self, fn, *args, **kwargs) -> Future:
-        done: Future = Future()
-        done.set_result(fn(*args, **kwargs))
-        return done
-
-
-def _helper(n_events: int) -> ThreadPoolExecutor | _Inline:
-    """A second thread for a large corpus: numpy's array work lets go of the GIL, so the
-    metrics of a corpus use two cores, as ``pandas.read_csv`` does for its table."""
-    return ThreadPoolExecutor(max_workers=1) if n_events >= PARALLEL_EVENTS else _Inline()
 
 
 def _event_metrics(corpus, windows: Windows, window_ms, unit_ms) -> dict[str, np.ndarray]:

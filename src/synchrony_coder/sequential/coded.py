@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..metrics.corpus import factorize_rows, group_ids, group_max, text_codes, to_ms
+from ..metrics.corpus import group_ids, group_max, helper, text_codes, to_ms
 from ..scheme import Scheme
 
 __all__ = [
@@ -106,19 +106,20 @@ def coded_events(events: pd.DataFrame, scheme: Scheme, codes: list[tuple[str, st
     if not np.isfinite(onset_s).all():
         events = events[np.isfinite(onset_s)]
         onset_s = onset_s[np.isfinite(onset_s)]
-    group, groups = group_ids(events)
-    tier_codes, tier_names = text_codes(events["tier"])
-    code_codes, code_names = text_codes(events["code"])
-    pair, first = factorize_rows(tier_codes, code_codes)
+    with helper(len(events)) as pool:
+        tier_text = pool.submit(text_codes, events["tier"])
+        code_text = pool.submit(text_codes, events["code"])
+        group, groups = group_ids(events)
+        tier_codes, tier_names = tier_text.result()
+        code_codes, code_names = code_text.result()
     index = {c: i for i, c in enumerate(codes)}
-    # the trailing None stands for a missing value (code −1)
-    tiers = np.append(np.asarray(tier_names, dtype=object), None)[tier_codes[first]]
-    names = np.append(np.asarray(code_names, dtype=object), None)[code_codes[first]]
-    lookup = np.array(
-        [index.get((str(t), str(c)), -1) for t, c in zip(tiers, names, strict=True)] + [-1],
-        dtype=np.int64,
-    )
-    code = lookup[pair] if len(pair) else np.zeros(0, dtype=np.int64)
+    # the code index of every (tier, code) of the table, −1 for a missing value (the last row
+    # and column) or a code not asked for
+    lookup = np.full((len(tier_names) + 1, len(code_names) + 1), -1, dtype=np.int64)
+    for t, tier in enumerate(tier_names):
+        for c, name in enumerate(code_names):
+            lookup[t, c] = index.get((str(tier), str(name)), -1)
+    code = lookup[tier_codes, code_codes]
 
     onset = to_ms(onset_s)
     offset_s = events["offset_s"].to_numpy(dtype=float)
