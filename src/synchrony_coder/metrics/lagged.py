@@ -115,28 +115,30 @@ def _cross(a: _Train, b: _Train, pairs, sets, L: int) -> list[np.ndarray]:
     near_lo = np.searchsorted(b.key, a.key - L, side="right")  # first q_j > p_i − L
     far_lo = np.searchsorted(b.key, a.key + L, side="left")  # first q_j ≥ p_i + L
     counts = far_lo - near_lo
-    # near pairs (i, j), grouped by i: per-i values are repeated, not gathered
-    j = np.arange(counts.sum()) + np.repeat(near_lo - (np.cumsum(counts) - counts), counts)
+    # near pairs (i, j), grouped by i: per-i values are repeated, not gathered (32-bit indices:
+    # half the memory traffic, which bounds this loop-free code)
+    n_near = int(counts.sum())
+    j = np.arange(n_near, dtype=np.int32) + np.repeat(
+        (near_lo - (np.cumsum(counts) - counts)).astype(np.int32), counts
+    )
     weights = [-np.repeat(a.jumps[ai], counts) * b.jumps[bi][j] for ai, bi in pairs]
     p = a.pos
-    q = b.pos[j]
+    d = b.pos[j].astype(np.int32) - np.repeat((p - L).astype(np.int32), counts)  # 1 … 2L − 1
     out = []
     for k, windows in enumerate(sets):
         n_rows = windows.n_rows
-        size = n_d * n_rows  # the bins of one sum
         aw, bw = a.window[k], b.window[k]
         ok_a = aw >= 0
         far_hi = np.where(ok_a, b.window_end(k)[np.clip(aw, 0, None)], 0)
         far_from = np.minimum(far_lo, far_hi)  # A's steps outside the set: far_hi = 0, no sum
         row_a = windows.row[np.clip(aw, 0, None)]
-        slot = np.repeat(row_a - (p - L) * n_rows, counts) + q * n_rows  # d · rows + row
+        slot = d * np.int32(n_rows) + np.repeat(row_a.astype(np.int32), counts)  # d · rows + row
         near = weights
         if not (np.array_equal(aw, a.group) and np.array_equal(bw, b.group)):
             # pairs are within one group; keep those within one window
             mine = np.repeat(np.where(ok_a, aw, -2), counts) == bw[j]
             slot, near = slot[mine], [w[mine] for w in weights]
-        slots, values = [], []
-        top = (2 * L + 1) * n_rows + row_a
+        bins = np.empty((len(pairs), n_d, n_rows))
         for i, (ai, bi) in enumerate(pairs):
             delta = a.jumps[ai]
             cum_e, cum_eq = b.cums(bi)
@@ -145,21 +147,20 @@ def _cross(a: _Train, b: _Train, pairs, sets, L: int) -> list[np.ndarray]:
             # far steps: −δ Σ ε (q − p − l) = c + s·m, c = −δ (E1 − p E0) − L δ E0, s = δ E0
             c = -delta * (e1 - p * e0) - L * delta * e0
             s = delta * e0
-            slots += [slot + i * size, top + i * size, top + (i * size + n_rows)]
-            values += [near[i], -(c + s * (2 * L + 2)), c + s * (2 * L + 1)]
-        bins = np.bincount(
-            np.concatenate(slots), np.concatenate(values), minlength=len(pairs) * size
-        )
-        out.append(bins.reshape(len(pairs), n_d, n_rows))
+            bins[i] = np.bincount(slot, near[i], minlength=n_d * n_rows).reshape(n_d, n_rows)
+            bins[i, 2 * L + 1] -= np.bincount(row_a, c + s * (2 * L + 2), minlength=n_rows)
+            bins[i, 2 * L + 2] += np.bincount(row_a, c + s * (2 * L + 1), minlength=n_rows)
+        out.append(bins)
     return out
 
 
 def _ramps(bins: np.ndarray) -> np.ndarray:
-    """``S[m] = Σ_d w_d · max(d − m, 0)`` for ``m = 0 … D − 3`` of weights ``sums × D × rows``.
+    """``S[m] = Σ_d w_d · max(d − m, 0)`` for ``m = 0 … D − 3`` of weights ``sums × D × rows``
+    (which it overwrites).
 
     ``S[m] − S[m+1] = Σ_{d > m} w_d``: two cumulative sums from the largest d down.
     """
-    acc = bins.copy()
+    acc = bins  # summed in place
     n_d = acc.shape[1]
     for _ in range(2):
         for d in range(n_d - 2, -1, -1):
@@ -214,15 +215,13 @@ def lagged_correlations(
     inside = np.zeros(len(elem.start), dtype=bool)
     for _, window_of in sets:
         inside |= window_of >= 0
-    sel = inside & (elem.infant >= 0) & (elem.caregiver >= 0)
-    x = infant_valence[elem.infant[sel]]
-    y = caregiver_valence[elem.caregiver[sel]]
-    group = elem.group[sel]
-    k0 = ceil_div(2 * elem.start[sel] - u, 2 * u)  # first unit whose midpoint is inside
-    k1 = ceil_div(2 * elem.stop[sel] - u, 2 * u)
-    keep = (k1 > k0) & np.isfinite(x) & np.isfinite(y)
-    idx = np.flatnonzero(sel)[keep]
-    k0, k1, x, y, group = k0[keep], k1[keep], x[keep], y[keep], group[keep]
+    k0 = ceil_div(2 * elem.start - u, 2 * u)  # first unit whose midpoint is inside
+    k1 = ceil_div(2 * elem.stop - u, 2 * u)
+    # sampled: in a window, both partners coded with a valence, at least one unit midpoint
+    x = np.append(infant_valence, np.nan)[elem.infant]  # −1 (uncoded) picks the NaN
+    y = np.append(caregiver_valence, np.nan)[elem.caregiver]
+    idx = np.flatnonzero(inside & np.isfinite(x) & np.isfinite(y) & (k1 > k0))
+    k0, k1, x, y, group = k0[idx], k1[idx], x[idx], y[idx], elem.group[idx]
     windows_of = [window_of[idx] for _, window_of in sets]
     origin_unit = group * (elem.stride // u)
     k0, k1 = k0 - origin_unit, k1 - origin_unit  # units from the group's 0
