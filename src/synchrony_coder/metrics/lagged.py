@@ -194,7 +194,7 @@ def lagged_correlations(
     max_lag_units
         L: lags run over ``−L … +L`` units.
     pool
-        Where to compute the sums with V (n, Σx, Σx², Σy, Σy²) while Σxy is computed here.
+        Where to turn the sums of every set but the first into correlations (:func:`.helper`).
 
     Returns
     -------
@@ -243,20 +243,16 @@ def lagged_correlations(
     # (A⋆B)(l) = (B⋆A)(−l): walk the train with fewer steps (V has one per coded stretch)
     swap = len(ys.pos) < len(xs.pos)
 
-    def with_v() -> list[list[np.ndarray]]:
-        return [
-            _cross(v, v, [(0, 0)], win, L),  # n
-            _cross(v, ys, [(0, 0), (0, 1)], win, L),  # Σy, Σy²
-            _cross(v, xs, [(0, 0), (0, 1)], win, L),  # Σx, Σx² at −l
-        ]
-
-    v_parts = pool.submit(with_v) if pool is not None else None
-    xy = _cross(ys, xs, [(0, 0)], win, L) if swap else _cross(xs, ys, [(0, 0)], win, L)
-    parts = [*(v_parts.result() if v_parts is not None else with_v()), xy]
+    parts = [
+        _cross(ys, xs, [(0, 0)], win, L) if swap else _cross(xs, ys, [(0, 0)], win, L),  # Σxy
+        _cross(v, v, [(0, 0)], win, L),  # n
+        _cross(v, ys, [(0, 0), (0, 1)], win, L),  # Σy, Σy²
+        _cross(v, xs, [(0, 0), (0, 1)], win, L),  # Σx, Σx² at −l
+    ]
     lags_s = np.arange(-L, L + 1) * unit_ms / 1000.0
-    out = []
-    for k in range(len(sets)):
-        cnt, sy, syy, sx, sxx, sxy = _ramps(np.concatenate([part[k] for part in parts]))
+
+    def correlations(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sxy, cnt, sy, syy, sx, sxx = _ramps(np.concatenate([part[k] for part in parts]))
         sx, sxx = sx[::-1], sxx[::-1]
         if swap:
             sxy = sxy[::-1]
@@ -268,8 +264,12 @@ def lagged_correlations(
             ok = (cnt >= 3) & (var_x > tol) & (var_y > tol)
             r = np.where(ok, cov / np.sqrt(np.where(ok, var_x * var_y, 1.0)), np.nan)
         np.clip(r, -1.0, 1.0, out=r)
-        out.append((lags_s, np.ascontiguousarray(r.T), np.rint(cnt).astype(np.int64).T.copy()))
-    return out
+        return lags_s, np.ascontiguousarray(r.T), np.rint(cnt).astype(np.int64).T.copy()
+
+    if pool is None or not sets:
+        return [correlations(k) for k in range(len(sets))]
+    later = [pool.submit(correlations, k) for k in range(1, len(sets))]
+    return [correlations(0), *(f.result() for f in later)]
 
 
 def sync_summary(lags_s: np.ndarray, r: np.ndarray) -> dict[str, np.ndarray]:
