@@ -276,14 +276,18 @@ def text_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
     return codes.astype(np.int64, copy=False), uniques
 
 
-def group_max(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+def group_max(
+    values: np.ndarray, group: np.ndarray, n: int, runs: np.ndarray | None = None
+) -> np.ndarray:
     """The largest of ``values`` (≥ −1) in each group ``0 … n−1``; −1 for an empty group.
 
-    The maximum of each run of rows of one group first (tables come in blocks), then of each group.
+    The maximum of each run of rows of one group first (tables come in blocks; ``runs``: where
+    each run starts, if known), then of each group.
     """
     out = np.full(n, -1, dtype=np.int64)
     if len(group):
-        runs = np.flatnonzero(np.diff(group, prepend=-1))
+        if runs is None:
+            runs = np.flatnonzero(np.diff(group, prepend=-1))
         np.maximum.at(out, group[runs], np.maximum.reduceat(values, runs))
     return out
 
@@ -340,12 +344,14 @@ def build_corpus(
     offset_raw = events["offset_s"].to_numpy(dtype=float)
     is_state = np.isfinite(offset_raw)
     offset = to_ms(offset_raw)
-    end = group_max(np.where(is_state, offset, -1), g, n_groups)
-    last_onset = group_max(onset, g, n_groups)
+    runs = np.flatnonzero(np.diff(g, prepend=-1))
+    end = group_max(np.where(is_state, offset, -1), g, n_groups, runs)
+    last_onset = group_max(onset, g, n_groups, runs)
     end = np.where(end >= 0, end, last_onset + 1)
     furthest = int(max(end.max(initial=0), last_onset.max(initial=0)))
     stride = int(ceil_div(furthest + 2 * reach_ms + 2 * unit_ms + 1000, unit_ms)) * unit_ms
     base = g * stride
+    start_key, stop_key = base + onset, base + offset
 
     tier_codes, tier_names = tier_text.result()
     tier_id = {str(t): k for k, t in enumerate(tier_names)}
@@ -372,7 +378,7 @@ def build_corpus(
         code = lookup[code_codes[rows]]  # a missing code (-1) maps to the trailing -1
         if (code < 0).any():
             rows, code = rows[code >= 0], code[code >= 0]
-        start, stop, group = base[rows] + onset[rows], base[rows] + offset[rows], g[rows]
+        start, stop, group = start_key[rows], stop_key[rows], g[rows]
         if not (start[1:] >= start[:-1]).all():  # a table not sorted by time
             o = np.argsort(start, kind="stable")
             start, stop, code, group = start[o], stop[o], code[o], group[o]
@@ -382,7 +388,7 @@ def build_corpus(
         rows = rows_of(role_tier)
         if rows is None:
             return None
-        return np.sort(base[rows] + onset[rows], kind="stable")  # sorted already, as a rule
+        return np.sort(start_key[rows], kind="stable")  # sorted already, as a rule
 
     return Corpus(
         groups=groups,
