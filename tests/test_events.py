@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -341,9 +342,13 @@ def test_property_fast_reader_agrees_with_csv_module(text):
     from synchrony_coder.events import _check_text
 
     sch = load_scheme()
-    fast_df, fast_problems = _check_text(text, "f.csv", sch, fast=True)
-    slow_df, slow_problems = _check_text(text, "f.csv", sch, fast=False)
-    assert fast_problems == slow_problems
-    assert (fast_df is None) == (slow_df is None)
-    if fast_df is not None:
-        pd.testing.assert_frame_equal(fast_df, slow_df)
+    for arrow_text in (True, False):  # pandas ≥ 3 with pyarrow, and text as Python strings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pd.option_context("future.infer_string", arrow_text):
+                fast_df, fast_problems = _check_text(text, "f.csv", sch, fast=True)
+                slow_df, slow_problems = _check_text(text, "f.csv", sch, fast=False)
+        assert fast_problems == slow_problems
+        assert (fast_df is None) == (slow_df is None)
+        if fast_df is not None:
+            pd.testing.assert_frame_equal(fast_df, slow_df)

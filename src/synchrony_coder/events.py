@@ -308,9 +308,19 @@ def _arrow_table(text: str) -> tuple[pd.DataFrame, int] | None:
     if len(maybe) > 1000 or any(all(not v.strip() for v in row.values()) for row in rows):
         return None
     table = table.rename_columns(header)
-    if isinstance(_STR, pd.StringDtype):
-        return table.to_pandas(types_mapper=lambda t: _STR if t == pa.string() else None), 1
-    return table.to_pandas(), 1  # pandas reads text as Python strings
+    text = _str_dtype()
+    if isinstance(text, pd.StringDtype):
+        return table.to_pandas(types_mapper=lambda t: text if t == pa.string() else None), 1
+    # pandas reads text as Python strings; numbers stay Arrow-backed, for Arrow's cast
+    arrow = pd.StringDtype("pyarrow", na_value=np.nan)
+    return pd.DataFrame(
+        {
+            h: pd.Series(table.column(k), dtype=arrow)
+            if h in (*REQUIRED_COLUMNS[4:], *_FRAMES)
+            else table.column(k).to_pandas()
+            for k, h in enumerate(header)
+        }
+    ), 1
 
 
 _BLANK = np.zeros(256, dtype=bool)  # bytes str.strip() may remove (non-ASCII: possibly)
@@ -394,6 +404,7 @@ def _typed(
             )
 
     df = raw.copy()
+    text = _str_dtype()
     ids: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for col in df.columns:
         if col in _TEXT:
@@ -407,17 +418,18 @@ def _typed(
             ):  # " a" and "a": the same value once stripped
                 codes, values = _merge_same(codes, values)
             ids[col] = (codes, values)
-            if list(values) != list(uniques) or df[col].dtype != _STR:  # else the column is right
+            if list(values) != list(uniques) or df[col].dtype != text:  # else the column is right
                 df[col] = pd.Series(values[codes] if len(codes) else [], index=df.index, dtype=str)
             flag((values == "")[codes] if len(codes) else np.zeros(0, bool), col, "is empty")
         elif col in (*REQUIRED_COLUMNS, *_FRAMES) and strip:
-            if df[col].dtype != _STR or not isinstance(_STR, pd.StringDtype):
+            if not isinstance(df[col].dtype, pd.StringDtype) or df[col].dtype.storage != "pyarrow":
                 df[col] = df[col].astype(str).str.strip()
             # else stripped when read, unless Arrow reads every number (then nothing to strip)
         else:
             df[col] = df[col].astype(str)
 
     times, empties = {}, {}
+
     def numbers(col: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:
         s = df[col]
         found = _arrow_numbers(s)
@@ -495,7 +507,9 @@ def _merge_same(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.n
     return inverse[codes] if len(codes) else codes, merged.astype(object)
 
 
-_STR = pd.Series([], dtype=str).dtype  # the text dtype of this pandas (Arrow-backed or object)
+def _str_dtype():
+    """The dtype pandas gives text now (Arrow-backed ``str``, or object: an option decides)."""
+    return pd.Series([], dtype=str).dtype
 
 
 class _Lookup:
