@@ -23,6 +23,7 @@ import pandas as pd
 from .agreement import cohen_kappa, confusion
 
 NIL = "<nil>"
+WIDE_BAND = 64  # band cells of a row beyond which numpy computes the row
 
 
 def align_ids(
@@ -92,7 +93,7 @@ def align_path(
     first = (lo + 1 + np.bincount(row, d > t, minlength=n)).astype(np.int64).tolist()
     last = (lo + np.bincount(row, d >= -t, minlength=n)).astype(np.int64).tolist()
     same = np.asarray(ac)[row] == np.asarray(bc)[col]
-    weight = np.where(same, big + 1, 1)[(d <= t) & (d >= -t)].tolist()
+    weight = np.where(same, big + 1, 1)[(d <= t) & (d >= -t)]
 
     # forward pass: `cur` holds row i's values for columns ≤ the furthest band so far
     cur = [0] * (m + 1)
@@ -109,17 +110,24 @@ def align_path(
             reach = hi_i
         band_at[i] = len(band)
         if hi_i >= lo_i:
-            run = above = cur[lo_i - 1]  # S[i, L−1] = S[i−1, L−1]
             size = hi_i - lo_i + 1
-            for j, w in zip(range(lo_i, hi_i + 1), weight[k : k + size], strict=True):
-                here = cur[j]
-                value = above + w
-                if here > value:
-                    value = here
-                if run > value:
-                    value = run
-                cur[j] = run = value
-                above = here
+            if size > WIDE_BAND:  # a wide band (a long tolerance): one vectorised row
+                old = np.array(cur[lo_i - 1 : hi_i + 1])
+                old[1:] = np.maximum(old[1:], old[:-1] + weight[k : k + size])
+                row = np.maximum.accumulate(old)[1:].tolist()
+                cur[lo_i : hi_i + 1] = row
+                run = row[-1]
+            else:
+                run = above = cur[lo_i - 1]  # S[i, L−1] = S[i−1, L−1]
+                for j, w in zip(range(lo_i, hi_i + 1), weight[k : k + size].tolist(), strict=True):
+                    here = cur[j]
+                    value = above + w
+                    if here > value:
+                        value = here
+                    if run > value:
+                        value = run
+                    cur[j] = run = value
+                    above = here
             k += size
             band += cur[lo_i : hi_i + 1]
             if run > top:
@@ -143,7 +151,7 @@ def align_path(
         """w(i, j), −1 outside tolerance."""
         if not first[i - 1] <= j <= last[i - 1]:
             return -1
-        return weight[band_at[i] - 1 + j - first[i - 1]]
+        return int(weight[band_at[i] - 1 + j - first[i - 1]])
 
     ia, ib = [], []
     i, j = n, m
