@@ -10,6 +10,10 @@ over sessions is needed.
 The state tiers of the two partners and the phase tier are cut into *elementary intervals*: the
 stretches between consecutive boundaries of any of them, over ``[0, T)`` of each session, during
 which the infant code, the caregiver code and the phase do not change.
+
+Text columns (session, coder, tier, code) become integer codes first (:func:`text_codes`), so
+no string is compared twice whether pandas holds them as Python strings, Arrow-backed strings or
+categories. A large table shares the work with one helper thread (:func:`helper`).
 """
 
 from __future__ import annotations

@@ -126,7 +126,11 @@ def session_metrics(
 
     All sessions are processed together with interval arithmetic on sorted arrays (one
     ``searchsorted``/``bincount`` pass over the corpus per quantity): the cost grows with the
-    number of events, not with the sessions' length or count of Python loops.
+    number of events, not with the sessions' length or count of Python loops. Text columns are
+    turned into integer codes once, whatever they hold (Python or Arrow-backed strings,
+    categories; :func:`.corpus.text_codes`). From ``corpus.PARALLEL_EVENTS`` events a second
+    thread takes the contingency and engagement metrics while this one computes lagged synchrony
+    (numpy lets go of the GIL); the results do not depend on it.
 
     References
     ----------
