@@ -10,9 +10,10 @@ which the jobs take turns:
 - the same on that table with categorical text columns (no string comparisons).
 
 Prints ONE JSON object with the times and the ratios ``session_metrics / read_csv`` (target ≤ 2)
-and ``(read_events + session_metrics) / read_csv``.
+and ``(read_events + session_metrics) / read_csv``. ``--object-strings`` makes pandas (≥ 3 with
+pyarrow) read text as Python strings, as pandas 2 did, for every job.
 
-    python benchmarks/bench_metrics.py [--sessions 1000] [--repeat 5]
+    python benchmarks/bench_metrics.py [--sessions 1000] [--repeat 5] [--object-strings]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import json
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -54,7 +56,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--object-strings", action="store_true")
     args = ap.parse_args()
+    if args.object_strings:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pd.set_option("future.infer_string", False)
     scheme = load_scheme()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "corpus.csv"
@@ -89,6 +96,7 @@ def main() -> None:
                 "sessions": args.sessions,
                 "session_minutes": sum(s for _, s in TEN_MINUTES.phases) / 60,
                 "events": len(events),
+                "text_dtype": str(events["code"].dtype),
                 "metric_rows": len(table),
                 "read_csv_s": round(read_csv_s, 4),
                 "read_events_s": round(read_events_s, 4),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -311,8 +312,8 @@ def csv_texts(draw):
             pick("a", "b", "a\t"),
             draw(st.sampled_from(tiers)),
             draw(st.sampled_from(codes)),
-            pick("1", "2.5", " 3", "0", "-1", "abc", "", "inf", "1.0004"),
-            pick("", "4", "2", "10.25", "x", " 5 "),
+            pick("1", "2.5", " 3", "0", "-1", "abc", "", "inf", "1.0004", "1e1", "+2", ".5"),
+            pick("", "4", "2", "10.25", "x", " 5 ", "1_0", "nan", "\u0661", "5.", "0x1"),
         ]
         if "onset_frame" in header:
             fields.append(pick("", "3", "1.5", "-2"))
@@ -335,14 +336,19 @@ REQUIRED = ("session", "coder", "tier", "code", "onset_s", "offset_s")
 @settings(max_examples=300, deadline=None)
 @given(text=csv_texts() | st.text(alphabet=',ab1.\n "', max_size=60))
 def test_property_fast_reader_agrees_with_csv_module(text):
-    """The fast path (pandas' C parser on comma-only text) must read exactly what the csv module
-    reads: the same table and the same problems, line numbers included."""
+    """The fast paths (Arrow's CSV reader and number cast, pandas' C parser, on comma-only text)
+    must read exactly what the csv module and ``float()`` read: the same table and the same
+    problems, line numbers included."""
     from synchrony_coder.events import _check_text
 
     sch = load_scheme()
-    fast_df, fast_problems = _check_text(text, "f.csv", sch, fast=True)
-    slow_df, slow_problems = _check_text(text, "f.csv", sch, fast=False)
-    assert fast_problems == slow_problems
-    assert (fast_df is None) == (slow_df is None)
-    if fast_df is not None:
-        pd.testing.assert_frame_equal(fast_df, slow_df)
+    for arrow_text in (True, False):  # pandas ≥ 3 with pyarrow, and text as Python strings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pd.option_context("future.infer_string", arrow_text):
+                fast_df, fast_problems = _check_text(text, "f.csv", sch, fast=True)
+                slow_df, slow_problems = _check_text(text, "f.csv", sch, fast=False)
+        assert fast_problems == slow_problems
+        assert (fast_df is None) == (slow_df is None)
+        if fast_df is not None:
+            pd.testing.assert_frame_equal(fast_df, slow_df)

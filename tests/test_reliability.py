@@ -220,6 +220,75 @@ def test_alignment_is_optimal_against_brute_force():
         assert len(al) == n + m - len(paired)
 
 
+def _alignment_cases(rng, count: int):
+    """Random and adversarial onset lists: grids that make ties, onsets exactly a tolerance
+    apart (in floating point, e.g. 0.1 + 1.0 vs 1.1), one instant for many events, empty sides."""
+    for k in range(count):
+        n, m = (int(x) for x in rng.integers(0, 14, 2))
+        grid = float(rng.choice([0.5, 0.25, 0.1, 0.001]))
+        span = float(rng.choice([2, 5, 12]))
+        ao = np.sort(np.round(rng.uniform(0, span, n) / grid) * grid)
+        bo = np.sort(np.round(rng.uniform(0, span, m) / grid) * grid)
+        if k % 5 == 0:  # B's events exactly a tolerance from A's, as sums of decimals
+            bo = np.sort(np.concatenate([ao[: m // 2] + float(rng.choice([1.0, -1.0])), bo]))[:m]
+        if k % 7 == 0:  # many events at one instant
+            ao[: n // 2] = ao[0] if n else 0
+            ao.sort()
+        n_codes = int(rng.integers(1, 4))
+        tol = float(rng.choice([1.0, 0.5, 0.25, 0.3, 0.0]))
+        yield ao, rng.integers(0, n_codes, n), bo, rng.integers(0, n_codes, len(bo)), tol
+
+
+def test_banded_alignment_equals_the_dense_programme():
+    """Oracle: the dense O(n·m) programme ``align_ids`` replaced (tests/alignment_oracle.py):
+    the same columns, in the same order, on random and adversarial cases (same optimum and
+    same tie-breaking), and on two long tiers with noise."""
+    from alignment_oracle import dense_align_ids
+    from synchrony_coder.reliability.alignment import align_ids
+
+    rng = np.random.default_rng(11)
+    cases = list(_alignment_cases(rng, 1500))
+    ao = np.sort(np.round(rng.uniform(0, 300, 700), 2))
+    kept = ao[rng.random(700) < 0.9]
+    bo = np.sort(np.round(kept + rng.normal(0, 0.4, len(kept)), 2))
+    cases.append((ao, rng.integers(0, 4, len(ao)), bo, rng.integers(0, 4, len(bo)), 1.0))
+    # a tolerance that pairs almost anything: rows wider than WIDE_BAND, done by numpy
+    cases.append((ao[:300], rng.integers(0, 2, 300), bo[:280], rng.integers(0, 2, 280), 40.0))
+    for ao, ac, bo, bc, tol in cases:
+        want = dense_align_ids(ao, ac, bo, bc, tol)
+        got = align_ids(ao, ac, bo, bc, tol)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_alignment_of_blocks_between_gaps_is_the_whole_alignment():
+    """Blocks between gaps no pair crosses (every gap, and every few), aligned from the last to
+    the first, each entered as the later one left it, give the dense programme's alignment."""
+    from alignment_oracle import dense_align_ids
+    from synchrony_coder.reliability.alignment import align_path, gap_cuts
+
+    rng = np.random.default_rng(12)
+    blocks = 0
+    for ao, ac, bo, bc, tol in _alignment_cases(rng, 1500):
+        want = dense_align_ids(ao, ac, bo, bc, tol)
+        for size in (1, 3):
+            cuts = [*gap_cuts(ao, bo, tol, size), (len(ao), len(bo))]
+            entry, ia, ib = False, [], []
+            for (a0, b0), (a1, b1) in zip(cuts[-2::-1], cuts[:0:-1], strict=True):
+                i, j, entry = align_path(
+                    ao[a0:a1], ac[a0:a1], bo[b0:b1], bc[b0:b1], tol, row_entry=entry
+                )
+                ia.insert(0, np.where(i >= 0, i + a0, -1))
+                ib.insert(0, np.where(j >= 0, j + b0, -1))
+                for x in range(a0, a1):  # no pair crosses a cut
+                    for y in [*range(b0), *range(b1, len(bo))]:
+                        assert abs(ao[x] - bo[y]) > tol + 1e-9
+            blocks += len(cuts) - 1
+            np.testing.assert_array_equal(np.concatenate([[], *ia]), want[0])
+            np.testing.assert_array_equal(np.concatenate([[], *ib]), want[1])
+    assert blocks > 6000  # most cases split
+
+
 def test_event_kappa_from_the_alignment_table():
     al = align_events(
         [1, 3, 5, 7, 9], ["x", "x", "y", "y", "x"], [1.1, 3.2, 5.1, 11], ["x", "y", "y", "x"], 1.0

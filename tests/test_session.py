@@ -448,3 +448,110 @@ def test_comparison_follows_edits_as_disagreement_spans_would(seed):
         ours.apply(change)
         comparison.update(change)
     assert spans  # there were disagreements to follow
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_comparison_realigns_only_blocks_near_an_edit_as_a_whole_alignment_would(seed):
+    """Oracle: the point tiers aligned whole (``reliability.disagreement_spans``) after each of many
+    edits of point events (moves across neighbours, recodes, additions, deletions), with blocks
+    of 2 events so that most edits meet a few blocks and some change how the traceback leaves
+    them."""
+    import synchrony_coder.session.comparison as comparison_module
+    from synchrony_coder.session.comparison import Comparison
+    from synchrony_coder.session.edits import events_from_frame
+    from synchrony_coder.session.index import IndexedEvents
+    from synchrony_coder.simulate import CoderNoise, simulate_coder
+
+    rng = np.random.default_rng(seed)
+    params = SessionParams(
+        phases=(("play", 30.0), ("reunion", 30.0)), bid_rate_per_min=20.0, fps=FPS
+    )
+    truth = simulate_session(params, seed=seed % 1000)
+    noise = CoderNoise(boundary_sd_s=0.4, substitution=0.2)
+    ours = IndexedEvents(events_from_frame(simulate_coder(truth, "ann", noise, seed=seed % 97)))
+    theirs = simulate_coder(truth, "bob", noise, seed=seed % 89 + 1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(comparison_module, "BLOCK_EVENTS", 2)
+        comparison = Comparison(ours, theirs, SCHEME)
+        _edit_points(rng, ours, theirs, comparison)
+    assert max(len(b) for b in comparison._blocks.values()) > 5  # blocks, not one whole tier
+
+
+def _edit_points(rng, ours, theirs, comparison) -> None:
+    import pandas as pd
+
+    from synchrony_coder.reliability import disagreement_spans
+
+    points = [t for t in SCHEME.tiers if not t.is_state]
+    for step in range(40):
+        tier = points[int(rng.integers(len(points)))]
+        ids = ours.tier_ids(tier.name)
+        when = round(float(rng.integers(0, 60 * 25)) / 25, 3)
+        code = tier.code_names[int(rng.integers(len(tier.code_names)))]
+        kind = int(rng.integers(4)) if ids else 0
+        pick = ids[int(rng.integers(len(ids)))] if ids else None
+        if kind == 0:
+            try:
+                change = add_event(ours, SCHEME, tier.name, code, when)
+            except EditError:
+                continue
+        elif kind == 1:
+            change = set_code(ours, SCHEME, pick, code)
+        elif kind == 2:
+            near = max(round(ours[pick].onset_s + float(rng.integers(-40, 40)) / 25, 3), 0.0)
+            change = move_onset(ours, SCHEME, pick, near)
+        else:
+            change = delete_event(ours, pick)
+        ours.apply(change)
+        comparison.update(change)
+        if step % 4 == 3:
+            want = disagreement_spans(
+                pd.concat([events_to_frame(ours, "s01", "ann"), theirs], ignore_index=True),
+                SCHEME,
+                coders=("ann", "bob"),
+            )
+            pd.testing.assert_frame_equal(comparison.table(), want)
+
+
+def test_comparison_realigns_earlier_blocks_when_the_traceback_leaves_an_edit_another_way():
+    """Ours: smile 0.0, smile 0.3, reach 2.5, gaze 5.0; theirs: smile 0.2, gaze 5.0 (blocks of
+    one event: {0.0, 0.3 | 0.2}, {2.5}, {5.0 | 5.0}). With both gazes paired, the traceback enters
+    the first block at its corner and pairs smile 0.3; once our gaze is deleted it arrives on that
+    block's last row with their gaze to pass, leaves smile 0.3 unpaired and pairs smile 0.0,
+    though the edit is more than a tolerance from that block. Oracle: the whole alignment."""
+    import pandas as pd
+
+    import synchrony_coder.session.comparison as comparison_module
+    from synchrony_coder.reliability import disagreement_spans
+    from synchrony_coder.session.comparison import Comparison
+    from synchrony_coder.session.index import IndexedEvents
+
+    def frame(coder, rows):
+        return pd.DataFrame(
+            [("s01", coder, "infant_bid", c, t, np.nan) for c, t in rows],
+            columns=["session", "coder", "tier", "code", "onset_s", "offset_s"],
+        )
+
+    theirs = frame("bob", [("smile", 0.2), ("gaze", 5.0)])
+    plain = {
+        k: Event("infant_bid", c, t)
+        for k, (c, t) in enumerate([("smile", 0.0), ("smile", 0.3), ("reach", 2.5), ("gaze", 5.0)])
+    }
+    ours = IndexedEvents(plain)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(comparison_module, "BLOCK_EVENTS", 1)
+        comparison = Comparison(ours, theirs, SCHEME)
+        before = comparison.table()
+        change = delete_event(ours, 3)
+        ours.apply(change)
+        comparison.update(change)
+    whole = disagreement_spans(
+        pd.concat([events_to_frame(ours, "s01", "ann"), theirs], ignore_index=True),
+        SCHEME,
+        coders=("ann", "bob"),
+    )
+    pd.testing.assert_frame_equal(comparison.table(), whole)
+    unpaired = whole[whole["code_b"] == "<nil>"]["onset_a"].tolist()
+    assert 0.0 in before[before["code_b"] == "<nil>"]["onset_a"].tolist()
+    assert unpaired == [0.3, 2.5]

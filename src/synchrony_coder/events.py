@@ -22,6 +22,9 @@ from typing import Protocol, TextIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pa_csv
 
 from .errors import DataError
 from .scheme import Scheme
@@ -187,6 +190,17 @@ def check_events(
 def _check_text(
     text: str, name: str, scheme: Scheme | None, fast: bool = True
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
+    arrow = _arrow_table(text) if fast else None
+    if arrow is not None:
+        raw_df, header_line = arrow
+        header = list(raw_df.columns)
+        bad_header = _check_header(header, header_line, name)
+        if bad_header:
+            return None, [bad_header]
+        lines = np.arange(len(raw_df), dtype=np.int64) + header_line + 1
+        df, problems = _typed(raw_df, lines, name, scheme, strip=True)
+        problems.sort(key=lambda p: p.row or 0)
+        return df, problems
     plain = _plain_lines(text) if fast else None
     if plain is not None:
         header_fields, lines, strip = plain
@@ -255,6 +269,58 @@ def _check_text(
     problems.extend(found)
     problems.sort(key=lambda p: p.row or 0)
     return df, problems
+
+
+def _arrow_table(text: str) -> tuple[pd.DataFrame, int] | None:
+    """The text read by Arrow's CSV reader (every field a string, on several threads), and the
+    header's line, when it reads exactly what the csv module would; otherwise None.
+
+    That is when the text has no quote character, no carriage return and no blank line (so row k
+    is line k + 2), every line has the header's number of fields (Arrow refuses others) and no
+    row is only blanks (the csv module skips such lines).
+    """
+    data = text.encode("utf-8")
+    if b'"' in data or b"\r" in data or b"\n\n" in data:
+        return None
+    end = data.find(b"\n")
+    first = (data if end < 0 else data[:end]).decode("utf-8")
+    header = [h.strip() for h in first.split(",")]
+    if len(set(header)) < len(header) or not first.strip():
+        return None  # the careful path names the problem
+    names = [str(k) for k in range(len(header))]
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={h: pa.string() for h in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    # rows the csv module skips: every field blank (as str.strip() sees it), so the first too
+    codes, uniques = pd.factorize(table.column(0).to_pandas())
+    maybe = np.flatnonzero(np.array([str(u).strip() == "" for u in uniques], dtype=bool)[codes])
+    rows = table.take(maybe[:1000]).to_pylist()
+    if len(maybe) > 1000 or any(all(not v.strip() for v in row.values()) for row in rows):
+        return None
+    table = table.rename_columns(header)
+    text = _str_dtype()
+    if isinstance(text, pd.StringDtype):
+        return table.to_pandas(types_mapper=lambda t: text if t == pa.string() else None), 1
+    # pandas reads text as Python strings; numbers stay Arrow-backed, for Arrow's cast
+    arrow = pd.StringDtype("pyarrow", na_value=np.nan)
+    return pd.DataFrame(
+        {
+            h: pd.Series(table.column(k), dtype=arrow)
+            if h in (*REQUIRED_COLUMNS[4:], *_FRAMES)
+            else table.column(k).to_pandas()
+            for k, h in enumerate(header)
+        }
+    ), 1
 
 
 _BLANK = np.zeros(256, dtype=bool)  # bytes str.strip() may remove (non-ASCII: possibly)
@@ -338,6 +404,7 @@ def _typed(
             )
 
     df = raw.copy()
+    text = _str_dtype()
     ids: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for col in df.columns:
         if col in _TEXT:
@@ -351,17 +418,29 @@ def _typed(
             ):  # " a" and "a": the same value once stripped
                 codes, values = _merge_same(codes, values)
             ids[col] = (codes, values)
-            df[col] = pd.Series(values[codes] if len(codes) else [], index=df.index, dtype=str)
+            if list(values) != list(uniques) or df[col].dtype != text:  # else the column is right
+                df[col] = pd.Series(values[codes] if len(codes) else [], index=df.index, dtype=str)
             flag((values == "")[codes] if len(codes) else np.zeros(0, bool), col, "is empty")
         elif col in (*REQUIRED_COLUMNS, *_FRAMES) and strip:
-            df[col] = df[col].astype(str).str.strip()
+            if not isinstance(df[col].dtype, pd.StringDtype) or df[col].dtype.storage != "pyarrow":
+                df[col] = df[col].astype(str).str.strip()
+            # else stripped when read, unless Arrow reads every number (then nothing to strip)
         else:
             df[col] = df[col].astype(str)
 
     times, empties = {}, {}
-    for col in ("onset_s", "offset_s"):
+
+    def numbers(col: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:
         s = df[col]
-        num, empty = _numbers(s)
+        found = _arrow_numbers(s)
+        if found is None:
+            if strip:
+                s = df[col] = s.str.strip()
+            found = _numbers(s)
+        return s, *found
+
+    for col in ("onset_s", "offset_s"):
+        s, num, empty = numbers(col)
         bad = ~empty & ~np.isfinite(num)
         flag(bad, col, lambda i, s=s: _not_seconds(s.iat[i]))
         neg = np.isfinite(num) & (num < 0)
@@ -376,8 +455,7 @@ def _typed(
 
     for col in _FRAMES:
         if col in df.columns:
-            s = df[col]
-            num, empty = _numbers(s)
+            s, num, empty = numbers(col)
             bad = ~empty & ~(np.isfinite(num) & (num >= 0) & (num == np.round(num)))
             flag(bad, col, lambda i, s=s: _not_frame(s.iat[i]))
             df[col] = pd.array(np.where(bad | empty, np.nan, num), dtype="Float64").astype("Int64")
@@ -388,7 +466,7 @@ def _typed(
         tier_of = {t.name: t for t in scheme.tiers}
         tier_ids, tier_values = ids["tier"]
         code_ids, code_values = ids["code"]
-        tiers, codes = df["tier"].to_numpy(dtype=object), df["code"].to_numpy(dtype=object)
+        tiers, codes = _Lookup(tier_values, tier_ids), _Lookup(code_values, code_ids)
         # lookup tables over the distinct tiers (and tier x code pairs) instead of per-row tests
         tier_known = np.array([t in tier_of for t in tier_values], dtype=bool)
         tier_state = np.array([t in tier_of and tier_of[t].is_state for t in tier_values], bool)
@@ -401,9 +479,9 @@ def _typed(
         ).reshape(len(tier_values), len(code_values))
         known = tier_known[tier_ids] if len(df) else np.zeros(0, bool)
         good_code = pair_ok[tier_ids, code_ids] if len(df) else np.zeros(0, bool)
-        flag(~known & (tiers != ""), "tier", lambda i: _unknown_tier(tiers[i], scheme))
+        flag(~known & tiers.filled, "tier", lambda i: _unknown_tier(tiers[i], scheme))
         flag(
-            known & ~good_code & (codes != ""),
+            known & ~good_code & codes.filled,
             "code",
             lambda i: _unknown_code(codes[i], tiers[i], scheme),
         )
@@ -427,6 +505,37 @@ def _merge_same(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.n
     """Re-number ``codes`` so that equal ``values`` share one id."""
     merged, inverse = np.unique(values.astype(str), return_inverse=True)
     return inverse[codes] if len(codes) else codes, merged.astype(object)
+
+
+def _str_dtype():
+    """The dtype pandas gives text now (Arrow-backed ``str``, or object: an option decides)."""
+    return pd.Series([], dtype=str).dtype
+
+
+class _Lookup:
+    """``values[codes]`` entry by entry, without building the column of Python strings."""
+
+    def __init__(self, values: np.ndarray, codes: np.ndarray) -> None:
+        self.values, self.codes = values, codes
+        self.filled = (values != "")[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+    def __getitem__(self, i: int) -> str:
+        return self.values[self.codes[i]]
+
+
+def _arrow_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """``_numbers`` of an Arrow-backed column by Arrow's cast, when every filled cell is a number
+    it reads (Arrow reads a subset of what ``float()`` reads, to the same correctly rounded
+    double: no blanks, underscores or non-ASCII digits); otherwise None."""
+    if not isinstance(s.dtype, pd.StringDtype) or s.dtype.storage != "pyarrow":
+        return None
+    text = s.array.__arrow_array__()
+    empty = pc.equal(text, "")
+    try:
+        num = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), text), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return num.to_numpy(), empty.to_numpy()
 
 
 def _numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -466,18 +575,19 @@ def _overlaps(
     cand = np.flatnonzero(is_exclusive & valid)
     if not len(cand):
         return []
-    session, coder = ids["session"][0][cand], ids["coder"][0][cand]
+    n_coder, n_tier = len(ids["coder"][1]) + 1, len(tier_values) + 1
+    key = (ids["session"][0][cand] * n_coder + ids["coder"][0][cand]) * n_tier + tier_ids[cand]
     tier = tier_ids[cand]
     onset = df["onset_s"].to_numpy()[cand]
     offset = df["offset_s"].to_numpy()[cand]
     line = lines[cand]
-    order = np.lexsort((line, onset, tier, coder, session))
-    session, coder, tier, onset, offset, line = (
-        a[order] for a in (session, coder, tier, onset, offset, line)
-    )
-    group = np.r_[
-        True, (session[1:] != session[:-1]) | (coder[1:] != coder[:-1]) | (tier[1:] != tier[:-1])
-    ]
+    group = np.r_[True, key[1:] != key[:-1]]
+    runs = key[group]
+    # a file written by write_events has each session × coder × tier in one run, by onset
+    if len(pd.unique(runs)) < len(runs) or (~group[1:] & (onset[1:] < onset[:-1])).any():
+        order = np.lexsort((line, onset, key))
+        key, tier, onset, offset, line = (a[order] for a in (key, tier, onset, offset, line))
+        group = np.r_[True, key[1:] != key[:-1]]
     running = pd.Series(offset).groupby(np.cumsum(group)).cummax().to_numpy()
     prev_end = np.r_[np.nan, running[:-1]]
     prev_line = np.r_[0, line[:-1]]

@@ -10,11 +10,16 @@ over sessions is needed.
 The state tiers of the two partners and the phase tier are cut into *elementary intervals*: the
 stretches between consecutive boundaries of any of them, over ``[0, T)`` of each session, during
 which the infant code, the caregiver code and the phase do not change.
+
+Text columns (session, coder, tier, code) become integer codes first (:func:`text_codes`), so
+no string is compared twice whether pandas holds them as Python strings, Arrow-backed strings or
+categories. A large table shares the work with one helper thread (:func:`helper`).
 """
 
 from __future__ import annotations
 
 import ctypes
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,14 +35,42 @@ __all__ = [
     "assign_windows",
     "build_corpus",
     "ceil_div",
-    "column_values",
     "elementary_intervals",
     "factorize_rows",
     "group_ids",
+    "group_max",
+    "helper",
     "grouped_median",
     "ratio",
+    "text_codes",
     "to_ms",
 ]
+
+
+PARALLEL_EVENTS = 20_000  # from this many events, two threads share the work
+
+
+class _Inline:
+    """``submit`` runs the call at once (for tables too small to be worth a thread)."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        done: Future = Future()
+        done.set_result(fn(*args, **kwargs))
+        return done
+
+
+def helper(n_events: int) -> ThreadPoolExecutor | _Inline:
+    """A second thread for a large table (``submit`` runs calls on it; a context manager).
+
+    numpy's and Arrow's array work lets go of the GIL, so the analysis of a corpus uses two
+    cores, as ``pandas.read_csv`` does for its table; a small table is worked on at once."""
+    return ThreadPoolExecutor(max_workers=1) if n_events >= PARALLEL_EVENTS else _Inline()
 
 
 def ceil_div(a: np.ndarray | int, b: int) -> np.ndarray:
@@ -156,53 +189,32 @@ def assign_windows(windows: Windows, keys: np.ndarray) -> np.ndarray:
     return np.where((idx >= 0) & (keys < stop[safe]), idx, -1)
 
 
-def factorize_rows(*columns) -> tuple[np.ndarray, np.ndarray]:
-    """Ids of the distinct value tuples of ``columns``, in order of first appearance.
+def factorize_rows(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ids of the distinct tuples of integer ``codes`` (from :func:`text_codes`), in order of
+    first appearance.
 
     Events tables come in blocks (a file per session and coder, a tier after another), so only
-    the rows where a value changes are hashed; the rest inherit the id of the row above. Rows
-    are compared by :func:`_identity` (a new string object may start a run of the same value:
-    the hashing of run values merges them). Categorical columns come as their codes; other
-    extension arrays (pandas' Arrow-backed strings) are compared as they are. The columns' ids
-    are combined as integers, never as tuples.
+    the rows where a code changes are combined; the rest inherit the id of the row above.
 
     Returns
     -------
     (ids, first)
         The id of every row, and the row where each id first appears.
     """
-    columns = list(columns)
-    n = len(columns[0])
-    change = np.zeros(n, dtype=bool)
-    change[:1] = True
-    for i, col in enumerate(columns):
-        if not isinstance(col, np.ndarray) and n > 1:
-            # an extension array compares in its own vectorised code; if its runs are short,
-            # factorizing it once costs less than hashing every run's value
-            differ = col[1:] != col[:-1]
-            if hasattr(differ, "fillna"):  # a masked result: a missing value starts a run
-                differ = differ.fillna(True)
-            differ = np.asarray(differ, dtype=bool)
-            if differ.sum() <= n // 8:
-                change[1:] |= differ
-                continue
-            columns[i] = col = pd.factorize(col, sort=False)[0]
-            if len(columns) == 1:  # ids in order of first appearance already
-                return col.astype(np.int64), _first_rows(col)
-        if isinstance(col, np.ndarray):
-            same = _identity(col)
-            change[1:] |= same[1:] != same[:-1]
+    n = len(codes[0])
+    change = np.ones(n, dtype=bool)
+    if n > 1:
+        change[1:] = codes[0][1:] != codes[0][:-1]
+        for c in codes[1:]:
+            change[1:] |= c[1:] != c[:-1]
     starts = np.flatnonzero(change)
-    if len(starts) > n // 8:  # short runs: combine every row's codes, no gathering of runs
-        ids = np.zeros(n, dtype=np.int64)
-        for col in columns:
-            codes, uniques = _factorize(col)
-            ids = pd.factorize(ids * (len(uniques) + 1) + codes + 1, sort=False)[0]
-        return ids.astype(np.int64), _first_rows(ids)
-    run_id = np.zeros(len(starts), dtype=np.int64)
-    for col in columns:
-        codes, uniques = _factorize(col[starts])
-        run_id = pd.factorize(run_id * (len(uniques) + 1) + codes + 1, sort=False)[0]
+    short = len(starts) > n // 4  # short runs: combine every row's codes, no gathering
+    run_id = np.zeros(n if short else len(starts), dtype=np.int64)
+    for c in codes:
+        values = c if short else c[starts]
+        run_id = pd.factorize(run_id * (int(c.max(initial=0)) + 2) + values + 1, sort=False)[0]
+    if short:
+        return run_id.astype(np.int64), _first_rows(run_id)
     ids = np.repeat(run_id, np.diff(np.append(starts, n)))
     return ids.astype(np.int64), starts[_first_rows(run_id)]
 
@@ -223,18 +235,13 @@ def _addresses(values: np.ndarray) -> np.ndarray:
     return np.frombuffer(buffer, dtype=np.intp).copy()
 
 
-def _identity(values: np.ndarray) -> np.ndarray:
-    """Integers equal where entries are the same object (object arrays) or value (others).
-
-    Equal integers mean equal values, not the reverse. Comparing and hashing them costs a small
-    part of comparing Python strings, and a table from :func:`~synchrony_coder.read_events` holds
-    one string object per distinct value of a column.
-    """
-    return _addresses(values) if values.dtype == object else values
-
-
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(values, sort=False)``, hashing the value of each distinct object once."""
+    """``pd.factorize(values, sort=False)``, hashing the value of each distinct object once.
+
+    A table from :func:`~synchrony_coder.read_events` with Python strings holds one string object
+    per distinct value of a column: comparing and hashing addresses costs a small part of
+    hashing strings.
+    """
     if values.dtype != object:
         return pd.factorize(values, sort=False)
     ids, _ = pd.factorize(_addresses(values), sort=False)
@@ -242,17 +249,51 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes[ids], uniques
 
 
-def column_values(column: pd.Series):
-    """The column as an array in which equal entries mean equal values (a categorical's codes).
+def text_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
+    """An integer code for every entry of a text column, and the values the codes stand for.
 
-    Extension arrays (Arrow-backed strings) stay as they are: turning them into Python strings
-    costs more than all the rest.
+    Equal codes mean equal values (−1: missing). Whatever the column holds, no Python string is
+    compared more than once per distinct object: a categorical gives its codes; Python strings
+    are grouped by object first (:func:`_factorize`); an Arrow-backed column (pandas' default
+    ``str`` with pyarrow) is hashed by Arrow, and when its runs of equal values are long (a
+    session, coder or tier column), only the first value of each run is.
     """
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.codes.to_numpy()
-    if not isinstance(column.dtype, np.dtype):
-        return column.array
-    return column.to_numpy()
+        return column.cat.codes.to_numpy().astype(np.int64), column.cat.categories
+    values = column.array
+    if isinstance(column.dtype, np.dtype):
+        codes, uniques = _factorize(column.to_numpy())
+        return codes.astype(np.int64, copy=False), uniques
+    n = len(values)
+    head = values[:1024]  # a glance at the runs' lengths before comparing every row
+    if n > 1 and (head[1:] != head[:-1]).sum() <= len(head) // 8:
+        differ = values[1:] != values[:-1]
+        if hasattr(differ, "fillna"):  # a masked result: a missing value starts a run
+            differ = differ.fillna(True)
+        change = np.ones(n, dtype=bool)
+        change[1:] = np.asarray(differ, dtype=bool)
+        starts = np.flatnonzero(change)
+        if len(starts) <= n // 8:
+            codes, uniques = pd.factorize(values.take(starts), sort=False)
+            return np.repeat(codes.astype(np.int64), np.diff(np.append(starts, n))), uniques
+    codes, uniques = pd.factorize(values, sort=False)
+    return codes.astype(np.int64, copy=False), uniques
+
+
+def group_max(
+    values: np.ndarray, group: np.ndarray, n: int, runs: np.ndarray | None = None
+) -> np.ndarray:
+    """The largest of ``values`` (≥ −1) in each group ``0 … n−1``; −1 for an empty group.
+
+    The maximum of each run of rows of one group first (tables come in blocks; ``runs``: where
+    each run starts, if known), then of each group.
+    """
+    out = np.full(n, -1, dtype=np.int64)
+    if len(group):
+        if runs is None:
+            runs = np.flatnonzero(np.diff(group, prepend=-1))
+        np.maximum.at(out, group[runs], np.maximum.reduceat(values, runs))
+    return out
 
 
 def to_ms(seconds: np.ndarray) -> np.ndarray:
@@ -267,11 +308,13 @@ def group_ids(events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
 
     Groups are numbered in the order of their first row.
     """
-    g, first = factorize_rows(column_values(events["session"]), column_values(events["coder"]))
+    g, first = factorize_rows(text_codes(events["session"])[0], text_codes(events["coder"])[0])
     return g, events[["session", "coder"]].iloc[first].reset_index(drop=True)
 
 
-def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms: int) -> Corpus:
+def build_corpus(
+    events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms: int, pool=None
+) -> Corpus:
     """Lay out ``events`` on the global axis.
 
     Parameters
@@ -286,6 +329,8 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
         session's own unit indices shifted by a whole number.
     reach_ms
         The furthest any metric looks past an event (window, lags); groups are spaced wider.
+    pool
+        Where to code the tier and code columns (:func:`helper`) while the groups are found here.
 
     Notes
     -----
@@ -293,6 +338,9 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
     without state events (a bids-and-responses scheme) ends 1 ms after its last event, so that its
     last event lies inside ``[0, T)``.
     """
+    pool = pool if pool is not None else _Inline()
+    tier_text = pool.submit(text_codes, events["tier"])
+    code_text = pool.submit(text_codes, events["code"])
     g, groups = group_ids(events)
     n_groups = len(groups)
 
@@ -300,23 +348,18 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
     offset_raw = events["offset_s"].to_numpy(dtype=float)
     is_state = np.isfinite(offset_raw)
     offset = to_ms(offset_raw)
-    end = np.full(n_groups, -1, dtype=np.int64)
-    np.maximum.at(end, g[is_state], offset[is_state])
-    last_onset = np.full(n_groups, -1, dtype=np.int64)
-    np.maximum.at(last_onset, g, onset)
+    runs = np.flatnonzero(np.diff(g, prepend=-1))
+    end = group_max(np.where(is_state, offset, -1), g, n_groups, runs)
+    last_onset = group_max(onset, g, n_groups, runs)
     end = np.where(end >= 0, end, last_onset + 1)
     furthest = int(max(end.max(initial=0), last_onset.max(initial=0)))
     stride = int(ceil_div(furthest + 2 * reach_ms + 2 * unit_ms + 1000, unit_ms)) * unit_ms
     base = g * stride
+    start_key, stop_key = base + onset, base + offset
 
-    tier_codes, tier_first = factorize_rows(column_values(events["tier"]))
-    tier_id = {str(events["tier"].iat[i]): k for k, i in enumerate(tier_first)}
-    code_column = column_values(events["code"])
-    code_categories = (
-        events["code"].cat.categories
-        if isinstance(events["code"].dtype, pd.CategoricalDtype)
-        else None
-    )
+    tier_codes, tier_names = tier_text.result()
+    tier_id = {str(t): k for k, t in enumerate(tier_names)}
+    code_codes, code_names = code_text.result()
     r = scheme.roles
 
     def rows_of(role_tier: str | None) -> np.ndarray | None:
@@ -332,24 +375,24 @@ def build_corpus(events: pd.DataFrame, scheme: Scheme, *, unit_ms: int, reach_ms
             return None
         tier: Tier = scheme.tier(role_tier)
         rows = rows[is_state[rows]]
-        code_ids, names = _factorize(code_column[rows])
-        if code_categories is not None:  # names are category codes
-            names = [code_categories[k] if k >= 0 else None for k in names]
         lookup = np.array(
-            [tier.code_names.index(c) if c in tier.code_names else -1 for c in names] + [-1],
+            [tier.code_names.index(c) if c in tier.code_names else -1 for c in code_names] + [-1],
             dtype=np.int64,
         )
-        code = lookup[code_ids]  # a missing code (-1) maps to the trailing -1
-        rows, code = rows[code >= 0], code[code >= 0]
-        start, stop = base[rows] + onset[rows], base[rows] + offset[rows]
-        o = np.argsort(start, kind="stable")
-        return Bouts(start[o], stop[o], code[o], g[rows][o])
+        code = lookup[code_codes[rows]]  # a missing code (-1) maps to the trailing -1
+        if (code < 0).any():
+            rows, code = rows[code >= 0], code[code >= 0]
+        start, stop, group = start_key[rows], stop_key[rows], g[rows]
+        if not (start[1:] >= start[:-1]).all():  # a table not sorted by time
+            o = np.argsort(start, kind="stable")
+            start, stop, code, group = start[o], stop[o], code[o], group[o]
+        return Bouts(start, stop, code, group)
 
     def points(role_tier: str | None) -> np.ndarray | None:
         rows = rows_of(role_tier)
         if rows is None:
             return None
-        return np.sort(base[rows] + onset[rows])
+        return np.sort(start_key[rows], kind="stable")  # sorted already, as a rule
 
     return Corpus(
         groups=groups,
@@ -377,30 +420,64 @@ class Elementary:
 
 
 def elementary_intervals(corpus: Corpus) -> Elementary:
-    """Cut every group's ``[0, T)`` at each boundary of the engagement and phase tiers."""
+    """Cut every group's ``[0, T)`` at each boundary of the engagement and phase tiers.
+
+    One stable sort merges every boundary (each tier's starts and stops are sorted runs already);
+    a bout covers the elementary intervals from its start's to its stop's, which a difference
+    array over the intervals, summed once, assigns to it.
+    """
     origin = corpus.origin
+    tiers = [corpus.infant, corpus.caregiver, corpus.phase]
+    present = [b for b in tiers if b is not None]
     parts = [origin, origin + corpus.end]
-    for b in (corpus.infant, corpus.caregiver, corpus.phase):
-        if b is not None:
-            parts += [b.start, b.stop]
-    cuts = np.sort(np.concatenate(parts))
-    cuts = cuts[np.append(True, cuts[1:] != cuts[:-1])]
+    for b in present:
+        parts += [b.start, b.stop]
+    keys = np.concatenate(parts)
+    order = np.argsort(keys, kind="stable")
+    ks = keys[order]
+    new_key = np.ones(len(ks), dtype=bool)
+    new_key[1:] = ks[1:] != ks[:-1]
+    first_of_key = np.flatnonzero(new_key)
+    cuts = ks[first_of_key]
+    n_cuts = len(cuts)
+    at = np.empty(len(keys), dtype=np.int64)  # the distinct cut of each boundary
+    at[order] = np.repeat(np.arange(n_cuts), np.diff(np.append(first_of_key, len(ks))))
     start, stop = cuts[:-1], cuts[1:]
     group = start // corpus.stride
-    keep = (start - group * corpus.stride) < corpus.end[group]
-    start, stop, group = start[keep], stop[keep], group[keep]
+    interval = np.flatnonzero((start - group * corpus.stride) < corpus.end[group])
+    start, stop, group = start[interval], stop[interval], group[interval]
 
-    def codes(b: Bouts | None) -> np.ndarray:
+    def covering(b: Bouts, first: int, value: np.ndarray) -> np.ndarray:
+        """``value`` of the bout covering each kept interval, −1 where none.
+
+        The bouts of a tier are sorted and disjoint: the cuts are, in turn, a gap (−1) and a
+        bout's (its value), each as many as the cuts between its ends.
+        """
+        n = len(b.start)
+        lo, hi = at[first : first + n], at[first + n : first + 2 * n]
+        lengths = np.empty(2 * n + 1, dtype=np.int64)
+        lengths[0:-1:2] = lo - np.append(0, hi[:-1])
+        lengths[1::2] = hi - lo
+        lengths[-1] = n_cuts - (hi[-1] if n else 0)
+        values = np.full(2 * n + 1, -1, dtype=np.int64)
+        values[1::2] = value
+        return np.repeat(values, lengths)[interval]
+
+    labels = {}
+    first = 2 * len(origin)
+    for name, b in zip(("infant", "caregiver", "phase"), tiers, strict=True):
         if b is None:
-            return np.full(len(start), -1, dtype=np.int64)
-        i = b.cover(start)
-        return np.where(i >= 0, b.code[np.clip(i, 0, None)], -1) if len(b.code) else i
-
-    phase = (
-        corpus.phase.cover(start)
-        if corpus.phase is not None
-        else np.full(len(start), -1, dtype=np.int64)
-    )
+            labels[name] = np.full(len(start), -1, dtype=np.int64)
+            continue
+        value = np.arange(len(b.start)) if name == "phase" else b.code
+        labels[name] = covering(b, first, value)
+        first += 2 * len(b.start)
     return Elementary(
-        start, stop, group, codes(corpus.infant), codes(corpus.caregiver), phase, corpus.stride
+        start,
+        stop,
+        group,
+        labels["infant"],
+        labels["caregiver"],
+        labels["phase"],
+        corpus.stride,
     )

@@ -23,6 +23,7 @@ cumulative sums over the lags give S for every row and lag at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -36,108 +37,135 @@ def _steps(k0, k1, segment, value, squares: bool = False):
 
     Runs are sorted and disjoint, the series is 0 outside them; a run that starts where the
     previous one of the same segment ends continues it. Returns ``(positions, source runs,
-    [jumps of value, of value²])`` at the positions where ``value`` jumps, in position order (a segment's
-    steps before the next segment's).
+    [jumps of value, of value²])`` at the positions where ``value`` jumps, in position order (a
+    segment's steps before the next segment's): run i may jump at its start (slot 2i) and, when
+    the next run does not continue it, back to 0 at its end (slot 2i + 1).
     """
     n = len(k0)
     joined = np.zeros(n, dtype=bool)
     joined[1:] = (k0[1:] == k1[:-1]) & (segment[1:] == segment[:-1])
     before = np.zeros(n)
-    before[1:] = np.where(joined[1:], value[:-1], 0.0)
-    at_start = np.flatnonzero(value != before)
-    ends = np.ones(n, dtype=bool)
-    ends[:-1] = ~joined[1:]
-    at_end = np.flatnonzero(ends & (value != 0))
-    # two sorted sequences; run i's start comes before its end, which comes before run i+1
-    order = np.argsort(np.concatenate((2 * at_start, 2 * at_end + 1)), kind="stable")
-    pos = np.concatenate((k0[at_start], k1[at_end]))[order]
-    src = np.concatenate((at_start, at_end))[order]
-    up, down, out = value[at_start], before[at_start], value[at_end]
-    jumps = [np.concatenate((up - down, -out))[order]]
+    before[1:] = value[:-1]
+    before[~joined] = 0.0
+    slots = np.empty((n, 2), dtype=bool)
+    slots[:, 0] = value != before
+    slots[:-1, 1] = ~joined[1:]
+    slots[-1:, 1] = True
+    slots[:, 1] &= value != 0
+    slot = np.flatnonzero(slots.ravel())
+    src = slot >> 1
+    at_end = (slot & 1).astype(bool)
+    pos = np.where(at_end, k1[src], k0[src])
+    up = value[src]
+    down = np.where(at_end, 0.0, before[src])
+    jumps = [np.where(at_end, -up, up - down)]
     if squares:
-        jumps.append(np.concatenate((up * up - down * down, -out * out))[order])
+        jumps.append(np.where(at_end, -up * up, up * up - down * down))
     return pos, src, jumps
 
 
 class _Train:
     """A step train on the corpus: positions (units from the group's 0), group, jumps, a key on
     one axis for every train (``group · span + position``), and, per window set, the window of
-    each step (−1: outside the set's windows) and the index past each window's last step.
-    Also the prefix sums of each jump series ε and of ε · position, for far step pairs."""
+    each step (−1: outside the set's windows); as a second series of a product, the index past
+    each window's last step and the prefix sums of each jump series ε and of ε · position (for
+    far step pairs), computed when first asked for."""
 
     def __init__(self, steps, group, window_of: list[np.ndarray], n_windows: list[int], span):
         self.pos, src, self.jumps = steps
         self.group = group[src]
         self.key = self.group * span + self.pos
         self.window = [w[src] for w in window_of]
-        self.window_end = []
-        for w, n in zip(self.window, n_windows, strict=True):
-            # a window's steps are contiguous
+        self._n_windows = n_windows
+        self._ends: dict[int, np.ndarray] = {}
+        self._cums: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def window_end(self, k: int) -> np.ndarray:
+        if k not in self._ends:
+            w = self.window[k]  # a window's steps are contiguous
             last = np.flatnonzero((w >= 0) & np.append(w[1:] != w[:-1], True))
-            end = np.zeros(n, dtype=np.int64)
+            end = np.zeros(self._n_windows[k], dtype=np.int64)
             end[w[last]] = last + 1
-            self.window_end.append(end)
-        self.cums = [
-            (
-                np.concatenate(([0.0], np.cumsum(e))),
-                np.concatenate(([0.0], np.cumsum(e * self.pos))),
-            )
-            for e in self.jumps
-        ]
+            self._ends[k] = end
+        return self._ends[k]
+
+    def cums(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        if i not in self._cums:
+            e = self.jumps[i]
+            cum_e, cum_eq = np.zeros(len(e) + 1), np.zeros(len(e) + 1)
+            np.cumsum(e, out=cum_e[1:])
+            np.multiply(e, self.pos, out=cum_eq[1:])
+            np.cumsum(cum_eq[1:], out=cum_eq[1:])
+            self._cums[i] = (cum_e, cum_eq)
+        return self._cums[i]
 
 
-def _cross(a: _Train, b: _Train, pairs, sets, L: int) -> list[list[np.ndarray]]:
-    """``S(l) = Σ_k A_k B_{k+l}`` per window set, output row and lag ``−L … L``.
+def _cross(a: _Train, b: _Train, pairs, sets, L: int) -> list[np.ndarray]:
+    """The ramp weights of ``S(l) = Σ_k A_k B_{k+l}`` per window set, output row and lag ``−L … L``.
 
     ``pairs`` lists ``(index of A's jumps, index of B's jumps)``, one per sum wanted; ``sets``
     the :class:`.Windows` of each window set. Step pairs closer than L are found once; each set
     keeps those inside one of its windows. A near pair at distance ``d = q − p + L`` adds the ramp
-    ``w · max(d − m, 0)`` over lag indices m, w = −δε: its weight is binned per row at column
-    d + 1, and one product with the ramp matrix turns the bins into every lag's sum. Returns
-    ``[set][sum]`` arrays ``rows × lags``.
+    ``w · max(d − m, 0)`` over lag indices ``m = l + L``, w = −δε: its weight is binned per row at
+    d. The far steps of a row add ``c + s·m``, which is the ramp pair ``(c + s(2L+1))`` at
+    ``d = 2L+2`` and ``−(c + s(2L+2))`` at ``d = 2L+1``. Returns per set an array
+    ``sums × (2L+3) × rows`` of weights for :func:`_ramps`.
     """
-    n_lags = 2 * L + 1
-    width = n_lags + 1  # bin columns 0 … 2L + 1 (near pairs use 2 … 2L)
+    n_d = 2 * L + 3
     near_lo = np.searchsorted(b.key, a.key - L, side="right")  # first q_j > p_i − L
     far_lo = np.searchsorted(b.key, a.key + L, side="left")  # first q_j ≥ p_i + L
     counts = far_lo - near_lo
-    # near pairs (i, j), grouped by i: per-i values are repeated, not gathered
-    j = np.arange(counts.sum()) + np.repeat(near_lo - (np.cumsum(counts) - counts), counts)
-    q = b.pos[j]
-    weights = {(ai, bi): -np.repeat(a.jumps[ai], counts) * b.jumps[bi][j] for ai, bi in pairs}
-    # bins → sums: column c ≥ 2 holds near pairs' weights (ramp max(c − 1 − m, 0)); columns 0
-    # and 1 hold the far steps' level and slope (1 and m)
-    ramp = np.maximum(np.arange(width)[:, None] - 1 - np.arange(n_lags)[None, :], 0).astype(float)
-    ramp[0], ramp[1] = 1.0, np.arange(n_lags)
+    # near pairs (i, j), grouped by i: per-i values are repeated, not gathered (32-bit indices:
+    # half the memory traffic, which bounds this loop-free code)
+    n_near = int(counts.sum())
+    j = np.arange(n_near, dtype=np.int32) + np.repeat(
+        (near_lo - (np.cumsum(counts) - counts)).astype(np.int32), counts
+    )
+    weights = [-np.repeat(a.jumps[ai], counts) * b.jumps[bi][j] for ai, bi in pairs]
     p = a.pos
+    d = b.pos[j].astype(np.int32) - np.repeat((p - L).astype(np.int32), counts)  # 1 … 2L − 1
     out = []
     for k, windows in enumerate(sets):
         n_rows = windows.n_rows
         aw, bw = a.window[k], b.window[k]
         ok_a = aw >= 0
-        far_hi = np.where(ok_a, b.window_end[k][np.clip(aw, 0, None)], 0)
+        far_hi = np.where(ok_a, b.window_end(k)[np.clip(aw, 0, None)], 0)
         far_from = np.minimum(far_lo, far_hi)  # A's steps outside the set: far_hi = 0, no sum
         row_a = windows.row[np.clip(aw, 0, None)]
-        slot = np.repeat(row_a * width - p + (L + 1), counts) + q  # row · width + d + 1
+        slot = d * np.int32(n_rows) + np.repeat(row_a.astype(np.int32), counts)  # d · rows + row
+        near = weights
         if not (np.array_equal(aw, a.group) and np.array_equal(bw, b.group)):
-            # pairs are within one group; keep those within one window (others to a spare bin)
+            # pairs are within one group; keep those within one window
             mine = np.repeat(np.where(ok_a, aw, -2), counts) == bw[j]
-            slot = np.where(mine, slot, n_rows * width)
-        sums = []
-        for ai, bi in pairs:
+            slot, near = slot[mine], [w[mine] for w in weights]
+        bins = np.empty((len(pairs), n_d, n_rows))
+        for i, (ai, bi) in enumerate(pairs):
             delta = a.jumps[ai]
-            cum_e, cum_eq = b.cums[bi]
+            cum_e, cum_eq = b.cums(bi)
             e0 = cum_e[far_hi] - cum_e[far_from]
             e1 = cum_eq[far_hi] - cum_eq[far_from]
-            # far steps: −δ Σ ε (q − p − l) = (−δ (E1 − p E0) − L δ E0) + δ E0 · (l + L)
-            level = np.bincount(row_a, -delta * (e1 - p * e0) - L * delta * e0, minlength=n_rows)
-            slope = np.bincount(row_a, delta * e0, minlength=n_rows)
-            bins = np.bincount(slot, weights[ai, bi], minlength=n_rows * width + 1)
-            bins = bins[: n_rows * width].reshape(n_rows, width)
-            bins[:, 0], bins[:, 1] = level, slope
-            sums.append(bins @ ramp)
-        out.append(sums)
+            # far steps: −δ Σ ε (q − p − l) = c + s·m, c = −δ (E1 − p E0) − L δ E0, s = δ E0
+            c = -delta * (e1 - p * e0) - L * delta * e0
+            s = delta * e0
+            bins[i] = np.bincount(slot, near[i], minlength=n_d * n_rows).reshape(n_d, n_rows)
+            bins[i, 2 * L + 1] -= np.bincount(row_a, c + s * (2 * L + 2), minlength=n_rows)
+            bins[i, 2 * L + 2] += np.bincount(row_a, c + s * (2 * L + 1), minlength=n_rows)
+        out.append(bins)
     return out
+
+
+def _ramps(bins: np.ndarray) -> np.ndarray:
+    """``S[m] = Σ_d w_d · max(d − m, 0)`` for ``m = 0 … D − 3`` of weights ``sums × D × rows``
+    (which it overwrites).
+
+    ``S[m] − S[m+1] = Σ_{d > m} w_d``: two cumulative sums from the largest d down.
+    """
+    acc = bins  # summed in place
+    n_d = acc.shape[1]
+    for _ in range(2):
+        for d in range(n_d - 2, -1, -1):
+            acc[:, d] += acc[:, d + 1]
+    return acc[:, 1 : n_d - 1]
 
 
 def lagged_correlations(
@@ -148,6 +176,7 @@ def lagged_correlations(
     *,
     unit_ms: int,
     max_lag_units: int,
+    pool: Executor | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Pearson r between infant valence at t and caregiver valence at t + lag, per row and lag.
 
@@ -164,6 +193,8 @@ def lagged_correlations(
         The sampling unit u.
     max_lag_units
         L: lags run over ``−L … +L`` units.
+    pool
+        Where to turn the sums of every set but the first into correlations (:func:`.helper`).
 
     Returns
     -------
@@ -184,15 +215,13 @@ def lagged_correlations(
     inside = np.zeros(len(elem.start), dtype=bool)
     for _, window_of in sets:
         inside |= window_of >= 0
-    sel = inside & (elem.infant >= 0) & (elem.caregiver >= 0)
-    x = infant_valence[elem.infant[sel]]
-    y = caregiver_valence[elem.caregiver[sel]]
-    group = elem.group[sel]
-    k0 = ceil_div(2 * elem.start[sel] - u, 2 * u)  # first unit whose midpoint is inside
-    k1 = ceil_div(2 * elem.stop[sel] - u, 2 * u)
-    keep = (k1 > k0) & np.isfinite(x) & np.isfinite(y)
-    idx = np.flatnonzero(sel)[keep]
-    k0, k1, x, y, group = k0[keep], k1[keep], x[keep], y[keep], group[keep]
+    k0 = ceil_div(2 * elem.start - u, 2 * u)  # first unit whose midpoint is inside
+    k1 = ceil_div(2 * elem.stop - u, 2 * u)
+    # sampled: in a window, both partners coded with a valence, at least one unit midpoint
+    x = np.append(infant_valence, np.nan)[elem.infant]  # −1 (uncoded) picks the NaN
+    y = np.append(caregiver_valence, np.nan)[elem.caregiver]
+    idx = np.flatnonzero(inside & np.isfinite(x) & np.isfinite(y) & (k1 > k0))
+    k0, k1, x, y, group = k0[idx], k1[idx], x[idx], y[idx], elem.group[idx]
     windows_of = [window_of[idx] for _, window_of in sets]
     origin_unit = group * (elem.stride // u)
     k0, k1 = k0 - origin_unit, k1 - origin_unit  # units from the group's 0
@@ -212,18 +241,21 @@ def lagged_correlations(
 
     v, xs, ys = train(np.ones(len(k0))), train(x, True), train(y, True)
     # (A⋆B)(l) = (B⋆A)(−l): walk the train with fewer steps (V has one per coded stretch)
-    vv = _cross(v, v, [(0, 0)], win, L)
-    vy = _cross(v, ys, [(0, 0), (0, 1)], win, L)
-    vx = _cross(v, xs, [(0, 0), (0, 1)], win, L)
-    if len(ys.pos) < len(xs.pos):
-        xy = [[s[0][:, ::-1]] for s in _cross(ys, xs, [(0, 0)], win, L)]
-    else:
-        xy = _cross(xs, ys, [(0, 0)], win, L)
+    swap = len(ys.pos) < len(xs.pos)
+
+    parts = [
+        _cross(ys, xs, [(0, 0)], win, L) if swap else _cross(xs, ys, [(0, 0)], win, L),  # Σxy
+        _cross(v, v, [(0, 0)], win, L),  # n
+        _cross(v, ys, [(0, 0), (0, 1)], win, L),  # Σy, Σy²
+        _cross(v, xs, [(0, 0), (0, 1)], win, L),  # Σx, Σx² at −l
+    ]
     lags_s = np.arange(-L, L + 1) * unit_ms / 1000.0
-    out = []
-    for k in range(len(sets)):
-        (cnt,), (sy, syy), (sx, sxx), (sxy,) = vv[k], vy[k], vx[k], xy[k]
-        sx, sxx = sx[:, ::-1], sxx[:, ::-1]
+
+    def correlations(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sxy, cnt, sy, syy, sx, sxx = _ramps(np.concatenate([part[k] for part in parts]))
+        sx, sxx = sx[::-1], sxx[::-1]
+        if swap:
+            sxy = sxy[::-1]
         with np.errstate(invalid="ignore", divide="ignore"):
             var_x = cnt * sxx - sx * sx
             var_y = cnt * syy - sy * sy
@@ -231,8 +263,13 @@ def lagged_correlations(
             tol = 1e-9 * np.maximum(cnt * sxx, cnt * syy)
             ok = (cnt >= 3) & (var_x > tol) & (var_y > tol)
             r = np.where(ok, cov / np.sqrt(np.where(ok, var_x * var_y, 1.0)), np.nan)
-        out.append((lags_s, np.clip(r, -1.0, 1.0), np.rint(cnt).astype(np.int64)))
-    return out
+        np.clip(r, -1.0, 1.0, out=r)
+        return lags_s, np.ascontiguousarray(r.T), np.rint(cnt).astype(np.int64).T.copy()
+
+    if pool is None or not sets:
+        return [correlations(k) for k in range(len(sets))]
+    later = [pool.submit(correlations, k) for k in range(1, len(sets))]
+    return [correlations(0), *(f.result() for f in later)]
 
 
 def sync_summary(lags_s: np.ndarray, r: np.ndarray) -> dict[str, np.ndarray]:

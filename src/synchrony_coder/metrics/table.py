@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..scheme import Scheme, load_scheme
 from .contingency import contingency_metrics, yules_q
-from .corpus import Windows, build_corpus, elementary_intervals
+from .corpus import Windows, build_corpus, elementary_intervals, helper
 from .lagged import lagged_correlations, sync_summary
 from .synchrony import code_proportions, engagement_metrics
 
@@ -126,7 +126,11 @@ def session_metrics(
 
     All sessions are processed together with interval arithmetic on sorted arrays (one
     ``searchsorted``/``bincount`` pass over the corpus per quantity): the cost grows with the
-    number of events, not with the sessions' length or count of Python loops.
+    number of events, not with the sessions' length or count of Python loops. Text columns are
+    turned into integer codes once, whatever they hold (Python or Arrow-backed strings,
+    categories; :func:`.corpus.text_codes`). From ``corpus.PARALLEL_EVENTS`` events a second
+    thread takes the contingency and engagement metrics while this one computes lagged synchrony
+    (numpy lets go of the GIL); the results do not depend on it.
 
     References
     ----------
@@ -170,25 +174,42 @@ def session_metrics(
     if events is None or not len(events):
         return pd.DataFrame({c: pd.Series(dtype=object if c in _ID else float) for c in columns})
 
-    corpus = build_corpus(
-        events, sch, unit_ms=unit_ms, reach_ms=window_ms + max_lag_units * unit_ms
-    )
-    elem = elementary_intervals(corpus)
-    sets = _window_sets(corpus, elem, sch, by_phase)
-
-    engaged = corpus.infant is not None and corpus.caregiver is not None
-    columns_of_set = [
-        _set_metrics(sch, corpus, elem, windows, window_of, window_ms, unit_ms, repair_ms)
-        for windows, window_of, _ in sets
-    ]
-    if engaged:
-        lagged = lagged_correlations(
-            elem,
-            [(windows, window_of) for windows, window_of, _ in sets],
-            *_valences(sch),
-            unit_ms=unit_ms,
-            max_lag_units=max_lag_units,
+    engaged = sch.roles.infant_engagement and sch.roles.caregiver_engagement
+    with helper(len(events)) as pool:
+        # two threads share the work of a large corpus (numpy lets go of the GIL): the
+        # contingency metrics, then the engagement ones, then the sums with V of lagged
+        # synchrony on the helper; the elementary intervals and the rest of lagged synchrony here
+        corpus = build_corpus(
+            events, sch, unit_ms=unit_ms, reach_ms=window_ms + max_lag_units * unit_ms, pool=pool
         )
+        sets = _window_sets(corpus, sch, by_phase)
+        timed = [
+            pool.submit(_event_metrics, corpus, windows, window_ms, unit_ms)
+            for windows, _, _ in sets
+        ]
+        elem = elementary_intervals(corpus)
+        window_ofs = [getattr(elem, of) for _, of, _ in sets]
+        coded = [
+            pool.submit(_interval_metrics, sch, corpus, elem, windows, window_of, repair_ms)
+            for (windows, _, _), window_of in zip(sets, window_ofs, strict=True)
+        ]
+        lagged = (
+            lagged_correlations(
+                elem,
+                [
+                    (windows, window_of)
+                    for (windows, _, _), window_of in zip(sets, window_ofs, strict=True)
+                ],
+                *_valences(sch),
+                unit_ms=unit_ms,
+                max_lag_units=max_lag_units,
+                pool=pool,
+            )
+            if engaged and corpus.infant is not None and corpus.caregiver is not None
+            else None
+        )
+        columns_of_set = [{**a.result(), **b.result()} for a, b in zip(timed, coded, strict=True)]
+    if lagged is not None:
         for values, (lags_s, corr, _) in zip(columns_of_set, lagged, strict=True):
             values.update(sync_summary(lags_s, corr))
     parts = [
@@ -210,18 +231,23 @@ def session_metrics(
 _ID = ("session", "coder", "phase")
 
 
-def _set_metrics(
-    sch: Scheme, corpus, elem, windows: Windows, window_of, window_ms, unit_ms, repair_ms
+def _event_metrics(corpus, windows: Windows, window_ms, unit_ms) -> dict[str, np.ndarray]:
+    """The metrics of bids and responses (contingency, Yule's Q) per output row of a window set."""
+    values = contingency_metrics(corpus.bids, corpus.responses, windows, window_ms=window_ms)
+    values["yules_q"] = yules_q(
+        corpus.bids, corpus.responses, windows, window_ms=window_ms, unit_ms=unit_ms
+    )
+    return values
+
+
+def _interval_metrics(
+    sch: Scheme, corpus, elem, windows: Windows, window_of, repair_ms
 ) -> dict[str, np.ndarray]:
-    """Every metric but lagged synchrony, per output row of one window set."""
+    """The metrics of engagement (matching, repair, shares of codes) per row of a window set."""
     r = sch.roles
     values: dict[str, np.ndarray] = {}
     if corpus.infant is not None and corpus.caregiver is not None:
         values.update(_engagement(sch, elem, window_of, windows, repair_ms))
-    values.update(contingency_metrics(corpus.bids, corpus.responses, windows, window_ms=window_ms))
-    values["yules_q"] = yules_q(
-        corpus.bids, corpus.responses, windows, window_ms=window_ms, unit_ms=unit_ms
-    )
     for partner, bouts, codes, tier_name in (
         ("infant", corpus.infant, elem.infant, r.infant_engagement),
         ("caregiver", corpus.caregiver, elem.caregiver, r.caregiver_engagement),
@@ -268,8 +294,9 @@ def _engagement(sch: Scheme, elem, window_of, windows: Windows, repair_ms: int):
     return engagement_metrics(elem, window_of, windows, pairs, repair_within_ms=repair_ms)
 
 
-def _window_sets(corpus, elem, sch: Scheme, by_phase: bool):
-    """(windows, window of each elementary interval, rows) for ``all`` and, if asked, the phases.
+def _window_sets(corpus, sch: Scheme, by_phase: bool):
+    """(windows, the :class:`.Elementary` field naming each elementary interval's window, rows)
+    for ``all`` and, if asked, the phases.
 
     ``rows`` holds ``_group``, ``phase`` and ``_order`` (0 for ``all``, then phases in the order
     they first start) of each output row.
@@ -279,7 +306,7 @@ def _window_sets(corpus, elem, sch: Scheme, by_phase: bool):
     sets = [
         (
             Windows(origin, origin + corpus.end, np.arange(n_groups), n_groups),
-            elem.group,
+            "group",
             pd.DataFrame({"_group": np.arange(n_groups), "phase": "all", "_order": 0}),
         )
     ]
@@ -295,7 +322,7 @@ def _window_sets(corpus, elem, sch: Scheme, by_phase: bool):
                 "_order": np.arange(len(first)) + 1,
             }
         )
-        sets.append((Windows(ph.start, ph.stop, row, len(first)), elem.phase, rows))
+        sets.append((Windows(ph.start, ph.stop, row, len(first)), "phase", rows))
     return sets
 
 
@@ -335,10 +362,10 @@ def lagged_synchrony(
         return pd.DataFrame({c: [] for c in cols})
     corpus = build_corpus(events, sch, unit_ms=unit_ms, reach_ms=max_lag_units * unit_ms)
     elem = elementary_intervals(corpus)
-    sets = _window_sets(corpus, elem, sch, by_phase)
+    sets = _window_sets(corpus, sch, by_phase)
     results = lagged_correlations(
         elem,
-        [(windows, window_of) for windows, window_of, _ in sets],
+        [(windows, getattr(elem, of)) for windows, of, _ in sets],
         *_valences(sch),
         unit_ms=unit_ms,
         max_lag_units=max_lag_units,

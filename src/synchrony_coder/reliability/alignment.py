@@ -14,6 +14,7 @@ The kappa of the alignment is Cohen's kappa on the ``(K+1) × (K+1)`` table of c
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,6 +23,7 @@ import pandas as pd
 from .agreement import cohen_kappa, confusion
 
 NIL = "<nil>"
+WIDE_BAND = 64  # band cells of a row beyond which numpy computes the row
 
 
 def align_ids(
@@ -30,36 +32,144 @@ def align_ids(
     """The alignment of two onset-sorted event lists: ``(ia, ib)``, one entry per column.
 
     ``ia[k]``/``ib[k]`` index A's/B's event in column ``k`` (-1 for ``<nil>``); columns in time
+    order. ``ac``/``bc`` are the events' codes as comparable values (ints are fastest). See
+    :func:`align_path` for the score and how it is found.
+    """
+    ia, ib, _ = align_path(ao, ac, bo, bc, tolerance)
+    return ia, ib
+
+
+def align_path(
+    ao: np.ndarray,
+    ac: np.ndarray,
+    bo: np.ndarray,
+    bc: np.ndarray,
+    tolerance: float,
+    *,
+    row_entry: bool = False,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """:func:`align_ids` of a block of events, and how its traceback leaves the block.
+
+    ``ia[k]``/``ib[k]`` index A's/B's event in column ``k`` (-1 for ``<nil>``); columns in time
     order. ``ac``/``bc`` are the events' codes as comparable values (ints are fastest).
 
     Score of an alignment: ``same-code pairs × (n_a + n_b + 1) + pairs``, maximised by the
     recurrence ``S[i, j] = max(S[i-1, j], S[i, j-1], S[i-1, j-1] + w(i, j))``, ``w`` defined for
-    pairs within tolerance. The row recurrence is a running maximum, so each row is one
-    vectorised numpy step.
+    pairs within tolerance (Needleman & Wunsch, 1970). The traceback from ``(n_a, n_b)`` takes a
+    pair when it reaches the score, else leaves A's event unpaired when that does, else B's.
+
+    Notes
+    -----
+    Only the *band* of cells where A's i-th and B's j-th events lie within tolerance is computed
+    (columns ``L_i … R_i``, both non-decreasing in i, as the onsets are sorted): left of its band
+    a row equals the row above (``S[i, j] = S[i-1, j]`` for ``j < L_i``), right of it the row is
+    flat at its maximum. So every ``S[i, j]`` the traceback asks for is a band cell, a row's
+    maximum, or 0, found by one bisection of the L's: the same optimum and the same tie-breaking
+    as the whole matrix, in time and memory proportional to the events and the band, not n·m.
+
+    A block is a stretch of the two lists that no pair crosses (:func:`gap_cuts`). The traceback
+    of the whole lists, coming from the later blocks, enters a block at its corner, or
+    (``row_entry``) on its last row with later B events still to pass, where it first leaves A's
+    events unpaired as long as that keeps the score; it leaves the block the second way when it
+    reaches the block's first row with B events to its left (the returned flag). Aligning blocks
+    from the last to the first, each entered as the one after it left, gives exactly the
+    alignment of the whole lists.
+
+    Returns
+    -------
+    (ia, ib, row_exit)
+        The columns in time order, and whether the traceback leaves on the first row.
     """
     n, m = len(ao), len(bo)
     big = n + m + 1
-    near = np.abs(ao[:, None] - bo[None, :]) <= tolerance + 1e-9
-    same = ac[:, None] == bc[None, :]
-    w = np.where(near, np.where(same, big + 1, 1), -1).astype(np.int64)
-    s = np.zeros((n + 1, m + 1), dtype=np.int64)
+    t = tolerance + 1e-9  # a pair when |ao − bo| ≤ t, as computed in floating point
+    lo = np.searchsorted(bo, ao - (t + 1e-6), side="left")  # candidates: a slightly wider band
+    hi = np.searchsorted(bo, ao + (t + 1e-6), side="right")
+    width = np.maximum(hi - lo, 0)
+    row = np.repeat(np.arange(n), width)
+    col = np.arange(width.sum()) + np.repeat(lo - (np.cumsum(width) - width), width)
+    d = ao[row] - bo[col]  # falls as the column grows: in-tolerance columns are contiguous
+    # band of row i (1-based columns): L = 1 + #(too early), R = #(not too late)
+    first = (lo + 1 + np.bincount(row, d > t, minlength=n)).astype(np.int64).tolist()
+    last = (lo + np.bincount(row, d >= -t, minlength=n)).astype(np.int64).tolist()
+    same = np.asarray(ac)[row] == np.asarray(bc)[col]
+    weight = np.where(same, big + 1, 1)[(d <= t) & (d >= -t)]
+
+    # forward pass: `cur` holds row i's values for columns ≤ the furthest band so far
+    cur = [0] * (m + 1)
+    reach = 0  # columns 1 … reach are held
+    row_max = [0] * (n + 1)  # S[i, m]
+    band = [0]  # band cells of every row, row after row, from band_at[i]
+    band_at = [0] * (n + 2)
+    k = 0  # row i's first weight
+    top = 0
     for i in range(1, n + 1):
-        diag = np.where(w[i - 1] >= 0, s[i - 1, :-1] + w[i - 1], -1)
-        row = np.concatenate([s[i - 1, :1], np.maximum(s[i - 1, 1:], diag)])
-        s[i] = np.maximum.accumulate(row)
+        lo_i, hi_i = first[i - 1], last[i - 1]
+        if hi_i > reach:  # new columns: the row above is flat there
+            cur[reach + 1 : hi_i + 1] = [top] * (hi_i - reach)
+            reach = hi_i
+        band_at[i] = len(band)
+        if hi_i >= lo_i:
+            size = hi_i - lo_i + 1
+            if size > WIDE_BAND:  # a wide band (a long tolerance): one vectorised row
+                old = np.array(cur[lo_i - 1 : hi_i + 1])
+                old[1:] = np.maximum(old[1:], old[:-1] + weight[k : k + size])
+                row = np.maximum.accumulate(old)[1:].tolist()
+                cur[lo_i : hi_i + 1] = row
+                run = row[-1]
+            else:
+                run = above = cur[lo_i - 1]  # S[i, L−1] = S[i−1, L−1]
+                for j, w in zip(range(lo_i, hi_i + 1), weight[k : k + size].tolist(), strict=True):
+                    here = cur[j]
+                    value = above + w
+                    if here > value:
+                        value = here
+                    if run > value:
+                        value = run
+                    cur[j] = run = value
+                    above = here
+            k += size
+            band += cur[lo_i : hi_i + 1]
+            if run > top:
+                top = run
+        row_max[i] = top
+    band_at[n + 1] = len(band)
+
+    def score(i: int, j: int) -> int:
+        """S[i, j]."""
+        if i == 0 or j == 0:
+            return 0
+        if j < first[i - 1]:  # the row above is the same: go up to the last band reaching j
+            i = bisect_right(first, j, 0, i)  # rows 1 … i−1 whose band starts at or before j
+            if i == 0:
+                return 0
+        if j > last[i - 1]:
+            return row_max[i]
+        return band[band_at[i] + j - first[i - 1]]
+
+    def pair_weight(i: int, j: int) -> int:
+        """w(i, j), −1 outside tolerance."""
+        if not first[i - 1] <= j <= last[i - 1]:
+            return -1
+        return int(weight[band_at[i] - 1 + j - first[i - 1]])
+
     ia, ib = [], []
     i, j = n, m
+    row_exit = False
+    if row_entry:
+        while i > 0 and score(i - 1, m) == score(i, m):
+            ia.append(i - 1)
+            ib.append(-1)
+            i -= 1
+        row_exit = i == 0
     while i > 0 or j > 0:
-        if (
-            i > 0
-            and j > 0
-            and w[i - 1, j - 1] >= 0
-            and s[i, j] == s[i - 1, j - 1] + w[i - 1, j - 1]
-        ):
+        here = score(i, j)
+        w = pair_weight(i, j) if i > 0 and j > 0 else -1
+        if w >= 0 and here == score(i - 1, j - 1) + w:
             ia.append(i - 1)
             ib.append(j - 1)
             i, j = i - 1, j - 1
-        elif i > 0 and s[i, j] == s[i - 1, j]:
+        elif i > 0 and here == score(i - 1, j):
             ia.append(i - 1)
             ib.append(-1)
             i -= 1
@@ -67,6 +177,7 @@ def align_ids(
             ia.append(-1)
             ib.append(j - 1)
             j -= 1
+            row_exit = row_exit or i == 0
     ia_arr, ib_arr = np.array(ia[::-1], dtype=np.int64), np.array(ib[::-1], dtype=np.int64)
     # time order; pairs do not cross, so this keeps both coders' own orders
     when = np.minimum(
@@ -74,7 +185,46 @@ def align_ids(
         np.where(ib_arr >= 0, bo[np.maximum(ib_arr, 0)] if m else 0.0, np.inf),
     )
     order = np.argsort(when, kind="stable")
-    return ia_arr[order], ib_arr[order]
+    return ia_arr[order], ib_arr[order], row_exit
+
+
+def gap_cuts(
+    ao: np.ndarray, bo: np.ndarray, tolerance: float, min_events: int = 1
+) -> list[tuple[int, int]]:
+    """Where two onset-sorted lists split into blocks that no pair within tolerance crosses.
+
+    Returns the first ``(A index, B index)`` of every block, ``(0, 0)`` first; a block holds at
+    least ``min_events`` events (the last one may hold fewer). A cut lies between two onsets
+    (events at one time stay together) such that A's last onset before it and B's first after
+    it, and B's last before it and A's first after it, are more than ``tolerance`` apart, as
+    :func:`align_path` computes it.
+    """
+    t = tolerance + 1e-9
+    n, m = len(ao), len(bo)
+    onset = np.concatenate((ao, bo))
+    order = np.argsort(onset, kind="stable")
+    onset = onset[order]
+    is_a = order < n
+    k = np.arange(1, n + m)  # a cut before merged position k
+    a_before = np.cumsum(is_a)[:-1]  # A events before the cut
+    b_before = k - a_before
+    last_a = np.append(-np.inf, ao)[a_before]
+    last_b = np.append(-np.inf, bo)[b_before]
+    first_a = np.append(ao, np.inf)[a_before]
+    first_b = np.append(bo, np.inf)[b_before]
+    with np.errstate(invalid="ignore"):
+        ok = (
+            (onset[1:] > onset[:-1])
+            & ((a_before == 0) | (b_before == m) | (last_a - first_b < -t))
+            & ((b_before == 0) | (a_before == n) | (first_a - last_b > t))
+        )
+    cuts = [(0, 0)]
+    done = 0
+    for c in np.flatnonzero(ok).tolist():
+        if c + 1 - done >= min_events:
+            cuts.append((int(a_before[c]), int(b_before[c])))
+            done = c + 1
+    return cuts
 
 
 def align_events(

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..metrics.corpus import column_values, factorize_rows, group_ids, to_ms
+from ..metrics.corpus import group_ids, group_max, helper, text_codes, to_ms
 from ..scheme import Scheme
 
 __all__ = [
@@ -106,24 +106,25 @@ def coded_events(events: pd.DataFrame, scheme: Scheme, codes: list[tuple[str, st
     if not np.isfinite(onset_s).all():
         events = events[np.isfinite(onset_s)]
         onset_s = onset_s[np.isfinite(onset_s)]
-    group, groups = group_ids(events)
-    pair, first = factorize_rows(column_values(events["tier"]), column_values(events["code"]))
+    with helper(len(events)) as pool:
+        tier_text = pool.submit(text_codes, events["tier"])
+        code_text = pool.submit(text_codes, events["code"])
+        group, groups = group_ids(events)
+        tier_codes, tier_names = tier_text.result()
+        code_codes, code_names = code_text.result()
     index = {c: i for i, c in enumerate(codes)}
-    tiers = events["tier"].iloc[first].to_numpy()
-    names = events["code"].iloc[first].to_numpy()
-    lookup = np.array(
-        [index.get((str(t), str(c)), -1) for t, c in zip(tiers, names, strict=True)] + [-1],
-        dtype=np.int64,
-    )
-    code = lookup[pair] if len(pair) else np.zeros(0, dtype=np.int64)
+    # the code index of every (tier, code) of the table, −1 for a missing value (the last row
+    # and column) or a code not asked for
+    lookup = np.full((len(tier_names) + 1, len(code_names) + 1), -1, dtype=np.int64)
+    for t, tier in enumerate(tier_names):
+        for c, name in enumerate(code_names):
+            lookup[t, c] = index.get((str(tier), str(name)), -1)
+    code = lookup[tier_codes, code_codes]
 
     onset = to_ms(onset_s)
     offset_s = events["offset_s"].to_numpy(dtype=float)
     offset = np.where(np.isfinite(offset_s), to_ms(offset_s), -1)
-    end = np.zeros(len(groups), dtype=np.int64)
-    if len(group):  # the maximum of each run of rows of one group, then of each group
-        runs = np.flatnonzero(np.diff(group, prepend=-1))
-        np.maximum.at(end, group[runs], np.maximum.reduceat(np.maximum(onset, offset), runs))
+    end = np.maximum(group_max(np.maximum(onset, offset), group, len(groups)), 0)
     keep = code >= 0
     return Coded(
         groups=groups,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..metrics.corpus import helper
 from ..scheme import Scheme, load_scheme
 from .coded import Coded, SequentialError, coded_events, labels, tier_codes
 from .stats import cell_statistics
@@ -173,21 +174,28 @@ def tables_of(coded: Coded, pooled: bool):
 def _rows(counts, who, coder_id, coder_names, names, structural) -> pd.DataFrame:
     """The tidy rows of tables (tables, lags, K, K), in table × lag × given × target order."""
     n_tables, n_lags, k, _ = counts.shape
-    stats = {c: np.empty(counts.shape) for c in _STATISTICS}
-    for lag in range(n_lags):
-        s = cell_statistics(counts[:, lag], structural[lag] if structural[lag].any() else None)
-        for c in _STATISTICS:
-            stats[c][:, lag] = s[c]
-    per_table = n_lags * k * k
-    cell = np.arange(n_tables * per_table)
-    out = {
-        "session": labels(who.categories, np.repeat(who.codes, per_table)),
-        "coder": labels(coder_names, np.repeat(coder_id, per_table)),
-        "given": labels(names, cell // k % k),
-        "target": labels(names, cell % k),
-        "lag": cell // (k * k) % n_lags + 1,
-    }
-    out.update({c: stats[c].ravel() for c in _STATISTICS})
+
+    def statistics() -> dict[str, np.ndarray]:
+        stats = cell_statistics(counts)  # every lag's tables at once
+        for lag in range(n_lags):
+            if structural[lag].any():
+                s = cell_statistics(counts[:, lag], structural[lag])
+                for c in _STATISTICS:
+                    stats[c][:, lag] = s[c]
+        return stats
+
+    with helper(counts.size) as pool:  # the statistics beside the labels
+        stats = pool.submit(statistics)
+        per_table = n_lags * k * k
+        cell = np.arange(n_tables * per_table)
+        out = {
+            "session": labels(who.categories, np.repeat(who.codes, per_table)),
+            "coder": labels(coder_names, np.repeat(coder_id, per_table)),
+            "given": labels(names, cell // k % k),
+            "target": labels(names, cell % k),
+            "lag": cell // (k * k) % n_lags + 1,
+        }
+        out.update({c: stats.result()[c].ravel() for c in _STATISTICS})
     out["count"] = counts.ravel().astype(np.int64)
     return pd.DataFrame(out)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics.contingency import time_window_table, two_by_two
-from ..metrics.corpus import Windows, ceil_div
+from ..metrics.corpus import Windows, ceil_div, helper
 from ..metrics.table import positive_ms
 from ..scheme import Scheme, load_scheme
 from .coded import CodeSpec, SequentialError, code_spec, coded_events, labels
@@ -125,35 +125,49 @@ def window_table(
         rows = np.concatenate(parts)
         return rows if len(parts) == 1 else rows[np.argsort(start[rows], kind="stable")]
 
-    # every pair on its own copy of the axis, one after another: one pass answers them all
+    # every pair on its own copy of the axis, one after another: one pass answers many pairs
     span = n_groups * stride
-    given, points, bout_start, bout_stop = [], [], [], []
+    given, targets = [], []
     for p, (g, t) in enumerate(specs):
         given.append(start[rows_of(g)] + p * span)
         rows = rows_of(t)
         if sch.tier(t.tier).is_state:
-            bout_start.append(start[rows] + p * span)
-            bout_stop.append(stop[rows] + p * span)
+            targets.append((None, (start[rows] + p * span, stop[rows] + p * span)))
         else:
-            points.append(start[rows] + p * span)
+            targets.append((start[rows] + p * span, None))
+
+    def cells_of(pairs: list[int]) -> np.ndarray:
+        """The 2 × 2 cells of ``pairs`` (a list of pair indices): pairs × groups × 4."""
+        shift = np.repeat(np.array(pairs, dtype=np.int64) * span, n_groups)
+        copies = Windows(
+            np.tile(windows.start, len(pairs)) + shift,
+            np.tile(windows.stop, len(pairs)) + shift,
+            np.arange(len(pairs) * n_groups),
+            len(pairs) * n_groups,
+        )
+        points = [targets[p][0] for p in pairs if targets[p][0] is not None]
+        bouts = [targets[p][1] for p in pairs if targets[p][1] is not None]
+        cells = time_window_table(
+            np.concatenate([given[p] for p in pairs]),
+            np.concatenate(points) if points else None,
+            (np.concatenate([b[0] for b in bouts]), np.concatenate([b[1] for b in bouts]))
+            if bouts
+            else None,
+            copies,
+            lo_ms=lo_ms,
+            hi_ms=hi_ms,
+            unit_ms=unit_ms,
+        )
+        return np.stack(cells, axis=-1).reshape(len(pairs), n_groups, 4)
+
     n_pairs = len(specs)
-    shift = np.repeat(np.arange(n_pairs, dtype=np.int64) * span, n_groups)
-    copies = Windows(
-        np.tile(windows.start, n_pairs) + shift,
-        np.tile(windows.stop, n_pairs) + shift,
-        np.arange(n_pairs * n_groups),
-        n_pairs * n_groups,
-    )
-    cells = time_window_table(
-        np.concatenate(given),
-        np.concatenate(points) if points else None,
-        (np.concatenate(bout_start), np.concatenate(bout_stop)) if bout_start else None,
-        copies,
-        lo_ms=lo_ms,
-        hi_ms=hi_ms,
-        unit_ms=unit_ms,
-    )
-    cells = np.stack(cells, axis=-1).reshape(n_pairs, n_groups, 4).transpose(1, 0, 2)
+    half = (n_pairs + 1) // 2
+    with helper(len(events)) as pool:  # half of the pairs on a second thread
+        later = pool.submit(cells_of, list(range(half, n_pairs))) if half < n_pairs else None
+        cells = cells_of(list(range(half)))
+        if later is not None:
+            cells = np.concatenate([cells, later.result()])
+    cells = cells.transpose(1, 0, 2)
 
     who, coder_id, coder_names = tables_of(coded, pooled)
     if pooled and n_groups:

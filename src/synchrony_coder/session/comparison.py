@@ -7,8 +7,12 @@ recomputing the session:
 - state tiers: a unit's label depends only on the events covering its midpoint, so an edit
   relabels only the units under the events it touched, widened to the disagreement runs that meet
   them (a run's ends lie where labels stayed the same), and the runs there are found again;
-- point tiers: the onset alignment is a global optimum, so a touched point tier is aligned again
-  whole (the same function on the same events; its cost is the alignment's, O(n·m) per tier).
+- point tiers: the onset alignment is a global optimum, but no pair crosses a gap longer than
+  the tolerance, and the alignment of the whole tier is that of its blocks between such gaps,
+  each aligned as the traceback of the later ones enters it
+  (:func:`~synchrony_coder.reliability.alignment.align_path`). The tier is kept as blocks of a
+  few hundred events; an edit re-aligns the blocks within a tolerance of it, and an earlier block
+  again only if the traceback now leaves the edited ones another way.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from bisect import bisect_left, bisect_right
 import numpy as np
 import pandas as pd
 
-from ..reliability.alignment import NIL, align_ids
+from ..reliability.alignment import NIL, align_path, gap_cuts
 from ..reliability.table import SPAN_COLUMNS, _runs
 from ..reliability.units import NONE, label_ids, unit_count
 from ..scheme import Scheme
@@ -27,6 +31,10 @@ from .edits import Change
 from .index import IndexedEvents
 
 __all__ = ["Comparison"]
+
+BLOCK_EVENTS = (
+    256  # events of a point tier's block, at least (the last of a stretch may hold fewer)
+)
 
 
 class Comparison:
@@ -59,12 +67,16 @@ class Comparison:
         # per tier: state runs (first unit, end unit, code a, code b), or point columns
         # (onset, code a, code b, onset a, onset b) in time order
         self._spans: dict[str, list[tuple]] = {}
+        # per point tier: its blocks (start time, disagreeing columns, traceback leaves on the
+        # first row), in time order; block k holds the onsets in [start k, start k+1)
+        self._blocks: dict[str, list[tuple[float, list[tuple], bool]]] = {}
         for tier in scheme.tiers:
             if tier.is_state:
                 self._spans[tier.name] = []
                 self._relabel(tier.name, 0, self._unit_end(tier.name))
             else:
-                self._spans[tier.name] = self._align(tier.name)
+                self._blocks[tier.name], _ = self._align(tier.name, -math.inf, math.inf, False)
+                self._spans[tier.name] = [c for b in self._blocks[tier.name] for c in b[1]]
 
     # -- reading ----------------------------------------------------------------------------------
     def spans(self, tier: str) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +128,8 @@ class Comparison:
                 first, end = self._relabel(tier, int(lo / u) - 1, int(hi / u) + 2)
                 shown[tier] = (first * u, end * u)
             else:
-                old, self._spans[tier] = self._spans[tier], self._align(tier)
+                old = self._spans[tier]
+                self._realign(tier, lo, hi)
                 moved = set(old) ^ set(self._spans[tier])
                 if moved:
                     shown[tier] = (min(s[0] for s in moved), max(s[0] for s in moved))
@@ -169,21 +182,59 @@ class Comparison:
         spans[k0:k1] = runs
         return first, end
 
-    def _align(self, tier: str) -> list[tuple]:
-        ids = self.ours.tier_ids(tier)
+    def _realign(self, tier: str, lo: float, hi: float) -> None:
+        """Align again the blocks an edit of the tier's onsets within ``[lo, hi]`` can change.
+
+        A cut more than a tolerance away from every changed onset stays a gap no pair crosses,
+        so the blocks within a tolerance of ``[lo, hi]`` are aligned again, entered as the block
+        after them is left; if they are now left another way, the block before them is aligned
+        again too, and so on.
+        """
+        blocks = self._blocks[tier]
+        starts = [b[0] for b in blocks]
+        reach = self.tolerance + 1e-9 + 1e-6
+        k0 = bisect_right(starts, lo - reach) - 1  # the first block's start is −inf
+        k1 = bisect_left(starts, hi + reach)
+        entry = blocks[k1][2] if k1 < len(blocks) else False
+        while True:
+            end = blocks[k1][0] if k1 < len(blocks) else math.inf
+            left_before = blocks[k0][2]
+            new, entry = self._align(tier, blocks[k0][0], end, entry)
+            blocks[k0:k1] = new
+            if k0 == 0 or entry == left_before:
+                break
+            k1, k0 = k0, k0 - 1
+        self._spans[tier] = [c for b in blocks for c in b[1]]
+
+    def _align(
+        self, tier: str, t0: float, t1: float, entry: bool
+    ) -> tuple[list[tuple[float, list[tuple], bool]], bool]:
+        """The blocks of the tier's onsets in ``[t0, t1)``, a stretch no pair crosses, aligned
+        from the last to the first (the last entered as ``entry`` says); and how the first is left."""
         names = self.scheme.tier(tier).code_names
         number = {name: k for k, name in enumerate(names)}
+        ids = [i for i in self.ours.meeting(tier, t0, t1) if self.ours[i].onset_s < t1]
         ao = np.array([self.ours[i].onset_s for i in ids], dtype=np.float64)
         ac = np.array([number[self.ours[i].code] for i in ids], dtype=np.int64)
-        bo, _, b_codes = self._theirs[tier]
-        bc = np.array([number[c] for c in b_codes], dtype=np.int64)
-        ia, ib = align_ids(ao, ac, bo, bc, self.tolerance)
-        out = []
-        for i, j in zip(ia.tolist(), ib.tolist(), strict=True):
-            a = names[ac[i]] if i >= 0 else NIL
-            b = names[bc[j]] if j >= 0 else NIL
-            if a != b:
-                on_a = float(ao[i]) if i >= 0 else math.nan
-                on_b = float(bo[j]) if j >= 0 else math.nan
-                out.append((on_a if i >= 0 else on_b, a, b, on_a, on_b))
-        return out
+        on, _, codes = self._theirs[tier]
+        b0, b1 = np.searchsorted(on, [t0, t1], side="left")
+        bo = on[b0:b1]
+        bc = np.array([number[c] for c in codes[b0:b1]], dtype=np.int64)
+        cuts = [*gap_cuts(ao, bo, self.tolerance, BLOCK_EVENTS), (len(ao), len(bo))]
+        blocks = []
+        for (a0, b0), (a1, b1) in zip(cuts[-2::-1], cuts[:0:-1], strict=True):
+            ia, ib, entry = align_path(
+                ao[a0:a1], ac[a0:a1], bo[b0:b1], bc[b0:b1], self.tolerance, row_entry=entry
+            )
+            columns = []
+            for i, j in zip((ia + a0).tolist(), (ib + b0).tolist(), strict=True):
+                i, j = (i if i >= a0 else -1), (j if j >= b0 else -1)
+                a = names[ac[i]] if i >= 0 else NIL
+                b = names[bc[j]] if j >= 0 else NIL
+                if a != b:
+                    on_a = float(ao[i]) if i >= 0 else math.nan
+                    on_b = float(bo[j]) if j >= 0 else math.nan
+                    columns.append((on_a if i >= 0 else on_b, a, b, on_a, on_b))
+            first = min(ao[a0] if a1 > a0 else math.inf, bo[b0] if b1 > b0 else math.inf)
+            blocks.append((t0 if a0 == b0 == 0 else float(first), columns, entry))
+        return blocks[::-1] or [(t0, [], entry)], entry

@@ -1,0 +1,123 @@
+"""The same table with its text columns as Python strings, Arrow-backed strings or categories
+gives identical metrics, sequential tables and reliability.
+
+pandas ≥ 3 with pyarrow reads text as Arrow-backed ``str``; older pandas, or
+``future.infer_string = False``, gives Python string objects; a reader that deduplicates strings
+gives categories. The analyses code text columns differently for each (Arrow hashing, object
+identity, category codes): the oracle here is the table of Python strings, each value a distinct
+object (as a CSV reader makes them), analysed by the same functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow  # noqa: F401  (Arrow-backed strings need it)
+import pytest
+
+from synchrony_coder import load_scheme
+from synchrony_coder.metrics import lagged_synchrony, session_metrics
+from synchrony_coder.reliability import disagreement_spans, reliability_table
+from synchrony_coder.sequential import lag_table, window_table
+from synchrony_coder.simulate import CoderNoise, SessionParams, simulate_coder, simulate_session
+
+TEXT = ("session", "coder", "tier", "code")
+SCHEME = load_scheme()
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    """Two coders of five sessions, rows shuffled within each file-like block of a few sessions
+    (runs of one session, coder and tier, as files have, and rows out of order)."""
+    params = SessionParams(phases=(("play", 40.0), ("still_face", 20.0), ("reunion", 40.0)))
+    noise = CoderNoise(boundary_sd_s=0.3, substitution=0.1)
+    frames = []
+    for s in range(5):
+        truth = simulate_session(params, session=f"s{s}", seed=s)
+        frames += [simulate_coder(truth, c, noise, seed=10 * s + k) for k, c in enumerate("ab")]
+    events = pd.concat(frames, ignore_index=True)
+    mixed = events.iloc[len(events) // 2 :].sample(frac=1.0, random_state=3)
+    return pd.concat([events.iloc[: len(events) // 2], mixed], ignore_index=True)
+
+
+def as_objects(events: pd.DataFrame) -> pd.DataFrame:
+    out = events.copy()
+    for c in TEXT:  # a new string object per cell, in object columns
+        out[c] = pd.Series(
+            np.array([str(v).encode().decode() for v in events[c]], dtype=object),
+            index=events.index,
+            dtype=object,
+        )
+    return out
+
+
+def kinds(events: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    arrow = events.astype({c: pd.StringDtype("pyarrow", na_value=np.nan) for c in TEXT})
+    assert all(
+        str(arrow[c].array.__arrow_array__().type) in ("string", "large_string") for c in TEXT
+    )
+    return {
+        "arrow": arrow,
+        "categorical": events.astype({c: "category" for c in TEXT}),
+        "categorical, unused and reordered categories": events.astype(
+            {
+                c: pd.CategoricalDtype([*sorted(set(events[c]), reverse=True), "zz_unused"])
+                for c in TEXT
+            }
+        ),
+    }
+
+
+def same(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Equal tables, the text columns compared as their values."""
+    text = [c for c in got.columns if not pd.api.types.is_numeric_dtype(got[c].dtype)]
+    pd.testing.assert_frame_equal(
+        got.astype({c: object for c in text}).reset_index(drop=True),
+        want.astype({c: object for c in text}).reset_index(drop=True),
+        check_dtype=False,
+        check_categorical=False,
+    )
+
+
+ANALYSES = {
+    "metrics": lambda ev: session_metrics(ev, SCHEME, by_phase=True),
+    "lagged": lambda ev: lagged_synchrony(ev, SCHEME, by_phase=True),
+    "lag": lambda ev: lag_table(
+        ev, SCHEME, tiers=["infant_bid", "caregiver_response", "infant_engagement"], max_lag=2
+    ),
+    "window": lambda ev: window_table(
+        ev,
+        SCHEME,
+        pairs=[
+            ("infant_bid:*", "caregiver_response:*"),
+            ("caregiver_response:soothe", "infant_engagement:positive"),
+        ],
+        window=(0.0, 2.0),
+    ),
+    "reliability": lambda ev: reliability_table(ev, SCHEME),
+    "disagreements": lambda ev: disagreement_spans(
+        ev[(ev["session"] == "s1").to_numpy()], SCHEME, coders=("a", "b")
+    ),
+}
+
+
+@pytest.mark.parametrize("analysis", sorted(ANALYSES))
+def test_python_arrow_and_categorical_text_give_identical_results(table, analysis):
+    run = ANALYSES[analysis]
+    want = run(as_objects(table))
+    assert len(want)
+    for kind, events in kinds(table).items():
+        try:
+            same(run(events), want)
+        except AssertionError as exc:
+            raise AssertionError(f"{analysis} of {kind} text differs") from exc
+
+
+def test_large_tables_share_the_work_and_give_the_same_results(table, monkeypatch):
+    """From ``PARALLEL_EVENTS`` events a second thread takes part of the work: the same tables."""
+    import synchrony_coder.metrics.corpus as corpus
+
+    small = {name: ANALYSES[name](table) for name in ("metrics", "lag", "window")}
+    monkeypatch.setattr(corpus, "PARALLEL_EVENTS", 1)
+    for name, want in small.items():
+        same(ANALYSES[name](table), want)
