@@ -290,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             name = f"reference_{size[0]}x{size[1]}p{rate}_gop{gop}_{seconds}s_bframes.mp4"
             path, barcode = Path(args.keep or tmp) / name, True
             if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
                 t0 = time.perf_counter()
                 spec = ["--size", f"{size[0]}x{size[1]}", "--rate", str(rate), "--gop", str(gop)]
                 spec += ["--seconds", str(seconds), "--generate", str(path)]
