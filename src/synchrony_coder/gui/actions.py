@@ -21,7 +21,7 @@ class Spec:
     name: str
     text: str
     keys: tuple[str, ...]
-    menu: str  # "File", "Edit", "Playback", "Help"
+    menu: str  # "File", "Edit", "Playback", "Analysis", "Help"
     icon: bool = False  # a transport button (icon from .icons)
 
 
@@ -50,6 +50,7 @@ SPECS = (
     Spec("slower", "Slower", ("[",), "Playback"),
     Spec("faster", "Faster", ("]",), "Playback"),
     Spec("normal_speed", "Normal speed (1×)", ("\\",), "Playback"),
+    Spec("analyse", "&Analyse what follows…", (), "Analysis"),
     Spec("help", "Keyboard shortcuts", ("F1", "?"), "Help"),
 )
 

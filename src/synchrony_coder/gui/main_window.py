@@ -37,8 +37,9 @@ from .faults import FaultNotices
 from .help_overlay import HelpOverlay
 from .metrics_panel import MetricsPanel
 from .player import PlaybackClock, PlayerWidget
+from .sequential_view import analyse_selected, analyse_text
 from .study_window import choose_study
-from .timecode import parse_position
+from .timecode import format_timecode, parse_position
 from .timeline import Timeline
 from .workers import ProxyMaker, VideoOpener
 
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
             "slower": doc_only(lambda: self.clock.faster(-1)),
             "faster": doc_only(lambda: self.clock.faster(1)),
             "normal_speed": doc_only(lambda: self.clock.set_speed(1.0)),
+            "analyse": doc_only(self.analyse_following),
             "help": self.toggle_help,
         }
 
@@ -287,6 +289,8 @@ class MainWindow(QMainWindow):
             except ImportError:
                 self.audio = None
         self.player.transport.set_audio(self.audio is not None)
+        self.events_table.context_actions = [self.actions["analyse"]]
+        doc.selectionChanged.connect(lambda _: self.actions["analyse"].setText(analyse_text(doc)))
         doc.dirtyChanged.connect(self.setWindowModified)
         doc.problem.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         doc.eventsChanged.connect(lambda c: c.rows and self.statusBar().showMessage(c.label, 3000))
@@ -295,10 +299,14 @@ class MainWindow(QMainWindow):
         self._update_enabled()
         split.setSizes([self.height(), self.timeline.canvas.minimumHeight() + 30])
         if session.recovered:
+            if session.recovered_frame is not None:  # where the coder was when it ended
+                doc.seek(session.recovered_frame)
+            elif session.recovered_time is not None:
+                doc.seek_time(session.recovered_time)
             self.show_banner(
                 f"Recovered {session.recovered} unsaved change(s) from the last run, which ended "
-                f"without saving. They are shown below; press Ctrl+S to save them to "
-                f"{session.path.name}."
+                f"without saving. They are shown below, at {format_timecode(doc.time)} where you "
+                f"were; press Ctrl+S to save them to {session.path.name}."
             )
         self.faults = FaultNotices(self, session)
         hint = _slow_seek_hint(videos)
@@ -354,6 +362,12 @@ class MainWindow(QMainWindow):
             self.help.toggle()
         else:
             QMessageBox.information(self, "Shortcuts", "Open a session first (Ctrl+O).")
+
+    def analyse_following(self) -> None:
+        """Analysis ▸ Analyse what follows…: lag and time-window results for the selected code."""
+        view = analyse_selected(self.document, self)
+        if isinstance(view, str):
+            self.statusBar().showMessage(view, 8000)
 
     # -- comparing ----------------------------------------------------------------------------
     def choose_comparison(self) -> None:
