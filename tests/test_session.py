@@ -366,14 +366,14 @@ def test_incremental_validation_says_what_validate_says(seed):
     refused = 0
     for _ in range(40):
         operation, args = _random_edit(rng, plain, SCHEME)
-        unchecked = edits._checked
-        edits._checked = lambda _events, _scheme, change: change
+        unchecked = edits.checked
+        edits.checked = lambda _events, _scheme, change: change
         try:
             raw = operation(dict(plain), *args)
         except EditError:
             raw = None  # refused before any table check (no state to close, point offset...)
         finally:
-            edits._checked = unchecked
+            edits.checked = unchecked
         if raw is not None and raw.rows:
             problems = check_table(events_to_frame(apply_change(plain, raw), "s", "c"), SCHEME)
         else:

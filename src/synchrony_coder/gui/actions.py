@@ -29,6 +29,7 @@ SPECS = (
     Spec("open", "&Open session…", ("Ctrl+O",), "File"),
     Spec("open_study", "Open stud&y…", ("Ctrl+Shift+O",), "File"),
     Spec("compare", "&Compare with another coder…", ("Ctrl+K",), "File"),
+    Spec("consensus", "Make co&nsensus of two coders…", (), "File"),
     Spec("save", "&Save", ("Ctrl+S",), "File"),
     Spec("export", "&Export CSV…", ("Ctrl+E",), "File"),
     Spec("proxy", "Make fast-seeking &proxies", ("Ctrl+Shift+P",), "File"),
@@ -55,10 +56,13 @@ SPECS = (
 )
 
 
-def build_actions(parent: QWidget, handlers: dict[str, Callable[[], object]]) -> dict[str, QAction]:
-    """One ``QAction`` per :data:`SPECS` entry, connected to ``handlers[name]``."""
+def build_actions(
+    parent: QWidget, handlers: dict[str, Callable[[], object]], specs: tuple[Spec, ...] = SPECS
+) -> dict[str, QAction]:
+    """One ``QAction`` per entry of ``specs`` (the window's :data:`SPECS`, or a mode's own),
+    connected to ``handlers[name]``."""
     actions: dict[str, QAction] = {}
-    for spec in SPECS:
+    for spec in specs:
         a = QAction(spec.text, parent)
         a.setShortcuts([QKeySequence(k) for k in spec.keys])
         a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)

@@ -74,6 +74,9 @@ class Document(QObject):
         self.compared: Comparison | None = None
         self._disagreements: pd.DataFrame | None = None
         self._dirty = session.dirty
+        # called before the events are saved to the coder's file (a mode's own files: a raised
+        # DataError stops the save and says why)
+        self.before_save: list[Callable[[], None]] = []
         session.subscribe(self._on_change)
 
     # -- time ---------------------------------------------------------------------------------
@@ -183,6 +186,8 @@ class Document(QObject):
         return self.session.dirty
 
     def save(self, path: str | None = None) -> None:
+        for hook in self.before_save if path is None else ():
+            hook()
         self.session.save(path)
         if path is None:
             self.undo_stack.setClean()

@@ -54,7 +54,6 @@ class HelpOverlay(QWidget):
                     if not a.shortcut().isEmpty()
                 ],
             ),
-            ("Mouse", list(MOUSE)),
         ]
         right = [
             (
@@ -62,7 +61,7 @@ class HelpOverlay(QWidget):
                 [(c.key, c.name) for c in t.codes if c.key],
             )
             for t in scheme.tiers
-        ]
+        ] + [("Mouse", list(MOUSE))]
         row.addWidget(self._column(left, RULES), 1)
         row.addWidget(self._column(right, ""), 1)
         self.hide()

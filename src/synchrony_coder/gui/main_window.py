@@ -7,10 +7,11 @@ coder's work (title-bar mark, recovery banner, save prompt only when something i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -27,10 +28,12 @@ from PyQt6.QtWidgets import (
 from ..errors import DataError
 from ..scheme import load_scheme
 from ..session import CodingSession, find_session
+from ..study import CONSENSUS
 from . import settings
 from .actions import SPECS, build_actions, code_actions
 from .audio import AudioTrack, has_audio
 from .codes_panel import CodesPanel
+from .consensus_mode import choose_consensus
 from .document import Document
 from .events_table import EventsTable
 from .faults import FaultNotices
@@ -80,6 +83,7 @@ class MainWindow(QMainWindow):
             "open": self.choose_session,
             "open_study": lambda: choose_study(self),
             "compare": doc_only(self.choose_comparison),
+            "consensus": lambda: choose_consensus(self),
             "save": doc_only(self.save),
             "export": doc_only(self.export),
             "proxy": doc_only(self.make_proxies),
@@ -136,7 +140,7 @@ class MainWindow(QMainWindow):
     def _update_enabled(self) -> None:
         has = self.document is not None
         for spec in SPECS:
-            if spec.name not in ("open", "open_study", "quit", "help", "frame_memory"):
+            if spec.name not in ("open", "open_study", "consensus", "quit", "help", "frame_memory"):
                 self.actions[spec.name].setEnabled(has)
 
     # -- opening ------------------------------------------------------------------------------
@@ -146,9 +150,14 @@ class MainWindow(QMainWindow):
             self.open_session([folder])
 
     def open_session(
-        self, paths: list[str | Path], coder: str | None = None, scheme: str | None = None
+        self,
+        paths: list[str | Path],
+        coder: str | None = None,
+        scheme: str | None = None,
+        then: Callable[[Document], object] | None = None,
     ) -> bool:
-        """Open a session folder or videos for ``coder``; the videos open in a worker thread."""
+        """Open a session folder or videos for ``coder``; the videos open in a worker thread
+        (``then(document)`` once the session is shown, e.g. to start consensus mode)."""
         if self._opener is not None and self._opener.isRunning():
             self.statusBar().showMessage("Still opening the previous session…", 5000)
             return False
@@ -163,7 +172,8 @@ class MainWindow(QMainWindow):
         except DataError as exc:
             self.report_error(str(exc))
             return False
-        settings.remember_coder(coder)
+        if coder != CONSENSUS:  # the coder's own name, not the consensus they make
+            settings.remember_coder(coder)
         settings.remember_session(str(spec.folder if not spec.prefix else spec.videos[0].path))
         # one memory budget for decoded frames, shared by the cameras
         share = settings.frame_cache_mib() / max(len(spec.videos), 1)
@@ -173,7 +183,7 @@ class MainWindow(QMainWindow):
         progress.setMinimumDuration(400)
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         self._opener.progress.connect(lambda d, t: (progress.setMaximum(t), progress.setValue(d)))
-        self._opener.opened.connect(lambda videos: self._install(session, videos))
+        self._opener.opened.connect(lambda videos: self._install(session, videos, then))
         self._opener.failed.connect(lambda msg: (session.close(), self.report_error(msg)))
         self._opener.finished.connect(progress.close)
         self._opener.start()
@@ -233,7 +243,7 @@ class MainWindow(QMainWindow):
         )
         return name.strip() if ok else ""
 
-    def _install(self, session: CodingSession, videos: list) -> None:
+    def _install(self, session: CodingSession, videos: list, then=None) -> None:
         doc = Document(session, videos, self)
         self.document = doc
         self.clock = PlaybackClock(doc, self)
@@ -313,6 +323,17 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"{session.path}  ·  {len(session.events)} events  ·  F1: shortcuts{hint}", 15000
         )
+        if then is not None:
+            then(doc)
+
+    def add_dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
+        """A dock of the open session (a mode's panel), shown as a tab beside the events table;
+        it goes when the session closes."""
+        dock = self._dock(title, widget, name, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self._docks[-1], dock)
+        self._docks.append(dock)
+        QTimer.singleShot(0, dock.raise_)  # once the tabs exist
+        return dock
 
     def _dock(self, title: str, widget: QWidget, name: str, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -16,6 +16,7 @@ track, so neither the number of events nor zooming out makes it slow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from PyQt6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter, QPen, QRegion
 from PyQt6.QtWidgets import QHBoxLayout, QScrollBar, QToolButton, QToolTip, QVBoxLayout, QWidget
 
+from ..scheme import Tier
 from ..session import Change, EditError, MoveRefused, move_boundary
 from ..session.edits import moving_edges, shared_boundary
 from . import theme
@@ -58,6 +60,8 @@ class TimelineCanvas(QWidget):
         self.start_s = 0.0
         self.span_s = min(60.0, document.duration_s)
         self.tracks: list[Track] = []
+        # a mode's own tracks for each tier (tier, shade) -> tracks, in place of the usual ones
+        self.make_tracks: Callable[[Tier, int], list[Track]] | None = None
         self._drag: _Drag | None = None
         self._scrubbing = False
         self._selected = document.selected
@@ -89,6 +93,9 @@ class TimelineCanvas(QWidget):
         doc = self.document
         self.tracks = []
         for k, tier in enumerate(doc.session.scheme.tiers):
+            if self.make_tracks is not None:
+                self.tracks.extend(self.make_tracks(tier, k % 2))
+                continue
             self.tracks.append(TierTrack(doc, tier, k % 2))
             if doc.comparison is not None:
                 self.tracks.append(ComparisonTrack(doc, tier, k % 2))
@@ -96,6 +103,10 @@ class TimelineCanvas(QWidget):
         self.setMinimumHeight(height)
         self.setMaximumHeight(height + 4 * TRACK_H)
         self.update()
+
+    def relayout(self) -> None:
+        """Build the tracks again (after :attr:`make_tracks` changed)."""
+        self._relayout()
 
     def _tops(self):
         top = RULER_H

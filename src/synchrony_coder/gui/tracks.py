@@ -278,16 +278,28 @@ class ComparisonTrack(Track):
     height = COMPARE_H
     label_colour = theme.MUTED
 
-    def __init__(self, document: Document, tier: Tier, shade: int) -> None:
+    def __init__(
+        self,
+        document: Document,
+        tier: Tier,
+        shade: int,
+        coder: str | None = None,
+        events=None,
+        compared=None,
+    ) -> None:
+        """The document's compared coder, or ``coder``'s ``events`` and their live
+        :class:`~synchrony_coder.session.comparison.Comparison` with ours, ``compared``."""
         self.document, self.tier, self.shade = document, tier.name, shade
-        self.label = "   " + document.comparison_coder
+        self.compared = document.compared if compared is None else compared
+        self.label = "   " + (document.comparison_coder if coder is None else coder)
+        table = document.comparison if events is None else events
         codes = {name: k for k, name in enumerate(tier.code_names)}
         self.colours = []
         for c in tier.codes:
             colour = QColor(c.color)
             colour.setAlpha(170)
             self.colours.append(colour)
-        rows = document.comparison[document.comparison["tier"].astype(str) == self.tier]
+        rows = table[table["tier"].astype(str) == self.tier]
         on = rows["onset_s"].to_numpy(np.float64)
         off = rows["offset_s"].to_numpy(np.float64)
         self.events = Intervals(
@@ -300,7 +312,7 @@ class ComparisonTrack(Track):
 
     def refresh(self) -> None:
         """Take the document's disagreements on this tier in again."""
-        on, off = self.document.compared.spans(self.tier)
+        on, off = self.compared.spans(self.tier)
         ends = np.where(np.isnan(off), on, off)
         self.spans = Intervals(on, ends, np.zeros(len(on)), np.arange(len(on)))
 

@@ -326,9 +326,7 @@ def _refuse(events: IndexedEvents, scheme: Scheme, rows, t: float) -> None:
                 f"Delete '{before.code}' first to move past it.",
             )  # fmt: skip
         if side == "onset":
-            raise MoveRefused(
-                f"the start of '{before.code}'", t, "it ends at {t}", before.offset_s
-            )
+            raise MoveRefused(f"the start of '{before.code}'", t, "it ends at {t}", before.offset_s)
         raise MoveRefused(f"the end of '{before.code}'", t, "it starts at {t}", before.onset_s)
     tier = scheme.tier(rows[0][1].tier) if scheme.has_tier(rows[0][1].tier) else None
     if roll or tier is None or not (tier.is_state and tier.exclusive):
