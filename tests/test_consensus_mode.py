@@ -226,6 +226,7 @@ def test_decisions_made_before_a_crash_are_back(window, qtbot, pair):
         expected
     )
     assert mode.current == 1 and window.isWindowModified()  # the first one left to decide
+    assert "the last run left unsaved (4 changes back)" in mode.bar.title.text()
 
 
 def test_the_timeline_marks_the_current_disagreement_and_whom_the_consensus_follows(

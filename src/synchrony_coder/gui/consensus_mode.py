@@ -110,8 +110,11 @@ class ConsensusMode(QObject):
         """Copy A into a new consensus, or read the decisions of the one resumed; says which."""
         spec = session.spec
         if not session.path.exists() and not len(session.events):
-            self.document.edit(lambda _events: copy_of(a, self.names[0]))
+            if not self.document.edit(lambda _events: copy_of(a, self.names[0])):
+                return "read-only: " + session.read_only
             return f"started as a copy of {self.names[0]}'s coding (A)"
+        if not session.path.exists():
+            return f"the consensus the last run left unsaved ({session.recovered} changes back)"
         log = log_path(spec)
         if log.exists():
             self._saved, unmatched = read_log(log, self.spans)

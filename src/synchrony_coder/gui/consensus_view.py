@@ -53,7 +53,8 @@ def _box(p: QPainter, view: View, mode: ConsensusMode, tier: str, top: float, h:
     if row is None or row.tier != tier:
         return
     x0, x1 = view.x_of(row.region_onset_s), view.x_of(row.region_offset_s)
-    x1 = max(x1, x0 + 3)
+    if x1 - x0 < 14:  # a point (or a sliver): a box around it, beside the playhead, not under
+        x0, x1 = (x0 + x1) / 2 - 7, (x0 + x1) / 2 + 7
     fill = QColor(CURRENT)
     fill.setAlpha(40)
     p.fillRect(QRectF(x0, top, x1 - x0, h), fill)
