@@ -105,9 +105,15 @@ def _events(df: pd.DataFrame) -> list[Event]:
     ]
 
 
-def _tier_events(table: pd.DataFrame, tier: str) -> list[Event]:
-    part = table[table["tier"].astype(str) == tier]
-    return list(events_from_frame(part.reset_index(drop=True)).values())
+def _near(table: pd.DataFrame, tier: str, lo: float, hi: float) -> pd.DataFrame:
+    """The rows of ``tier`` meeting ``[lo, hi]`` (a point: at a time between them)."""
+    end = table["offset_s"].fillna(table["onset_s"])
+    near = (table["tier"].astype(str) == tier) & (table["onset_s"] <= hi) & (end >= lo)
+    return table[near].reset_index(drop=True)
+
+
+def _tier_events(table: pd.DataFrame, tier: str, lo: float, hi: float) -> list[Event]:
+    return list(events_from_frame(_near(table, tier, lo, hi)).values())
 
 
 def _replace(
@@ -167,8 +173,8 @@ def _candidate(table: pd.DataFrame, row, side: str) -> list[Event]:
     code, onset = getattr(row, f"code_{side}"), getattr(row, f"onset_{side}")
     if code == NIL:
         return []
-    hit = [e for e in _tier_events(table, row.tier) if e.code == code and e.onset_s == onset]
-    return hit[:1]
+    near = _tier_events(table, row.tier, onset, onset)
+    return [e for e in near if e.code == code and e.onset_s == onset][:1]
 
 
 def decide(
@@ -198,8 +204,10 @@ def decide(
     if choice in ("A", "B"):
         mine, other = (a, b) if choice == "A" else (b, a)
         if row.kind == "state":
-            known = known_frames(a, b)
-            rows = _state_rows(events, row, _tier_events(mine, row.tier), known)
+            lo, hi = float(row.region_onset_s), float(row.region_offset_s)
+            # the frames the coders recorded near the region: those a cut edge there can take
+            known = known_frames(*(_near(t, row.tier, lo, hi) for t in (a, b)))
+            rows = _state_rows(events, row, _tier_events(mine, row.tier, lo, hi), known)
         else:
             side, other_side = ("a", "b") if choice == "A" else ("b", "a")
             rows = _point_rows(
