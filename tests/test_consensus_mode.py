@@ -244,3 +244,35 @@ def test_the_timeline_marks_the_current_disagreement_and_whom_the_consensus_foll
         assert k in text
     tracks = [t.label.strip() for t in window.timeline.canvas.tracks[:3]]
     assert tracks == ["infant engagement", "A · ann", "B · ben"]
+
+
+def test_a_decisions_log_that_no_longer_fits_is_kept_and_a_bad_one_stops_it(window, qtbot, pair):
+    folder, a, b = pair
+    spans = disagreements(a, b, SCHEME)
+    picks = {k: "A" for k in spans["disagreement"]}
+    write_consensus(find_session(folder), apply_decisions(a, b, picks, SCHEME))
+    log = folder / "consensus_decisions.csv"
+    good = log.read_bytes()
+    log.write_text(log.read_text().replace(",A,", ",perhaps,", 1))
+    assert not open_consensus(window, folder, ("ann", "ben"))  # refused before anything opens
+    assert window.errors == [f"{log}:2: choice: 'perhaps' is not A, B or edited"]
+    assert window.document is None and log.read_text().count("perhaps") == 1
+    log.write_bytes(good)
+    changed = b[b["tier"] != "infant_bid"]
+    write_events(changed, folder / "coder_ben.csv")  # ben changed his file since
+
+    def places(table: pd.DataFrame) -> set:
+        cols = ["tier", "region_onset_s", "region_offset_s", "code_a", "code_b"]
+        return {tuple(r) for r in table[cols].round(3).itertuples(index=False)}
+
+    gone = len(places(spans) - places(disagreements(a, changed, SCHEME)))
+    assert gone > 0
+    mode = start(window, qtbot, folder)
+    assert f"{gone} decision(s) of consensus_decisions.csv match no disagreement" in (
+        window.banner.text()
+    )
+    key(qtbot, window, Qt.Key.Key_2, CTRL)
+    key(qtbot, window, Qt.Key.Key_S, CTRL)
+    (aside,) = folder.glob("consensus_decisions.before-*.csv")
+    assert aside.read_bytes() == good  # the log as it was, kept
+    assert len(pd.read_csv(log)) == len(mode.decided)

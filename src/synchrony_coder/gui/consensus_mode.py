@@ -13,6 +13,7 @@ log beside the consensus file first (``consensus_decisions.csv``, through the st
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +25,7 @@ from ..events import read_events
 from ..scheme import Scheme, load_scheme
 from ..session import Change, find_session
 from ..session.comparison import Comparison
-from ..storage import atomic_write_text
+from ..storage import atomic_write_bytes, atomic_write_text
 from ..study import CONSENSUS, disagreements
 from ..study.deciding import (
     EDITED,
@@ -50,7 +51,8 @@ SPECS = (
 
 
 class ConsensusMode(QObject):
-    """The consensus of coders A and B (``a``, ``b``: their events of the open session)."""
+    """The consensus of coders A and B (``a``, ``b``: their events of the open session; ``spans``
+    their disagreements; ``logged``: the decisions log's decisions and its rows matching none)."""
 
     def __init__(
         self,
@@ -58,6 +60,8 @@ class ConsensusMode(QObject):
         a: pd.DataFrame,
         b: pd.DataFrame,
         names: tuple[str, str],
+        spans: pd.DataFrame,
+        logged: tuple[dict[int, str], int] = ({}, 0),
     ) -> None:
         document: Document = main.document
         super().__init__(document)
@@ -65,11 +69,12 @@ class ConsensusMode(QObject):
         session = document.session
         self.scheme: Scheme = session.scheme
         self._tables = {"A": a, "B": b}
-        self.spans = disagreements(a, b, self.scheme)
+        self.spans = spans
         self._keys = [decision_key(row) for row in self.spans.itertuples()]
         self._rows = list(self.spans.itertuples())
         self._saved: dict[int, str] = {}  # the decisions log's, when resumed
-        self.origin = self._start(session, a)
+        self._aside: Path | None = None  # where the old log goes, if some of it matches nothing
+        self.origin = self._start(session, a, logged)
         self._compared = {
             side: Comparison(session.events, table, self.scheme)
             for side, table in self._tables.items()
@@ -106,24 +111,23 @@ class ConsensusMode(QObject):
         self.go(self.next_undecided(-1))
 
     # -- starting -------------------------------------------------------------------------------
-    def _start(self, session, a: pd.DataFrame) -> str:
-        """Copy A into a new consensus, or read the decisions of the one resumed; says which."""
-        spec = session.spec
+    def _start(self, session, a: pd.DataFrame, logged: tuple[dict[int, str], int]) -> str:
+        """Copy A into a new consensus, or take the decisions of the one resumed; says which."""
         if not session.path.exists() and not len(session.events):
             if not self.document.edit(lambda _events: copy_of(a, self.names[0])):
                 return "read-only: " + session.read_only
             return f"started as a copy of {self.names[0]}'s coding (A)"
         if not session.path.exists():
             return f"the consensus the last run left unsaved ({session.recovered} changes back)"
-        log = log_path(spec)
-        if log.exists():
-            self._saved, unmatched = read_log(log, self.spans)
-            if unmatched:
-                self.main.show_banner(
-                    f"{unmatched} decision(s) of {log.name} match no disagreement of "
-                    f"{self.names[0]} and {self.names[1]} now (their files changed since): "
-                    "they are kept in the log file until the consensus is saved again."
-                )
+        log = log_path(session.spec)
+        self._saved, unmatched = logged
+        if unmatched:
+            self._aside = log.with_name(f"{log.stem}.before-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+            self.main.show_banner(
+                f"{unmatched} decision(s) of {log.name} match no disagreement of "
+                f"{self.names[0]} and {self.names[1]} now (their files changed since). When the "
+                f"consensus is saved, the log as it was is kept as {self._aside.name}."
+            )
         return f"resumed {session.path.name} ({len(self._saved)} decisions in {log.name})"
 
     def _handlers(self) -> dict:
@@ -242,7 +246,11 @@ class ConsensusMode(QObject):
         log = decisions_log(self.spans, self.decided, session.events, session.session_id,
                             self.names)  # fmt: skip
         text = log.to_csv(index=False, float_format="%.3f", lineterminator="\n")
-        atomic_write_text(log_path(session.spec), text)
+        path = log_path(session.spec)
+        if self._aside is not None:  # decisions that match nothing now are not thrown away
+            atomic_write_bytes(self._aside, path.read_bytes())
+            self._aside = None
+        atomic_write_text(path, text)
 
     def _changed(self, change: Change) -> None:
         if change.rows:
@@ -258,7 +266,7 @@ class ConsensusMode(QObject):
 
 
 def read_pair(folder: str | Path, coders: tuple[str, str], scheme: Scheme | None):
-    """Both coders' events of the session in ``folder`` (validated), and its spec.
+    """The session's spec and scheme, and both coders' events of it (validated).
 
     Raises
     ------
@@ -276,7 +284,7 @@ def read_pair(folder: str | Path, coders: tuple[str, str], scheme: Scheme | None
             raise DataError(f"{path}: no such file: {coder} has not coded session {spec.session}")
         events = read_events(path, scheme)
         tables.append(events[events["session"].astype(str) == spec.session].reset_index(drop=True))
-    return spec, tables
+    return spec, scheme, tables
 
 
 def open_consensus(
@@ -284,13 +292,16 @@ def open_consensus(
 ) -> bool:
     """Open the session in ``folder`` as the coder ``consensus`` of ``coders`` (A, B)."""
     try:
-        _, (a, b) = read_pair(folder, coders, load_scheme(scheme) if scheme else None)
-    except DataError as exc:
+        spec, rules, (a, b) = read_pair(folder, coders, load_scheme(scheme) if scheme else None)
+        spans = disagreements(a, b, rules)
+        log = log_path(spec)
+        logged = read_log(log, spans) if log.exists() else ({}, 0)
+    except DataError as exc:  # a file that cannot be read stops it here, before anything is lost
         main.report_error(str(exc))
         return False
 
-    def start(_document: Document) -> None:
-        ConsensusMode(main, a, b, (coders[0], coders[1]))  # kept by the document (its parent)
+    def start(_document: Document) -> None:  # the mode is kept by the document (its parent)
+        ConsensusMode(main, a, b, (coders[0], coders[1]), spans, logged)
 
     return main.open_session([folder], CONSENSUS, scheme, then=start)
 
