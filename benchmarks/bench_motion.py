@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
                 subprocess.run(
                     [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
                      "from bench_video import generate_reference; from pathlib import Path; "
-                     "generate_reference(Path(sys.argv[2]), int(sys.argv[3]))",
+                     "generate_reference(Path(sys.argv[2]), seconds=int(sys.argv[3]))",
                      str(Path(__file__).resolve().parent), str(path), str(args.seconds)],
                     check=True,
                 )  # fmt: skip

@@ -148,3 +148,66 @@ def test_undecided_or_bad_decisions_are_refused(pair):
                             "offset_s": [state.region_offset_s] * 2})  # fmt: skip
     with pytest.raises(ConsensusError, match="invalid consensus"):
         apply_decisions(a, b, picks | {state.disagreement: overlap}, SCHEME)
+
+
+# -- the app's way: one decision at a time, as session edits -----------------------------------
+@pytest.mark.parametrize("seed", range(3))
+def test_deciding_one_at_a_time_in_any_order_gives_apply_decisions(tmp_path, pair, seed):
+    """Oracle: ``apply_decisions`` with the last decision on each disagreement. The app's way
+    starts from a copy of A and applies one change per decision, in a random order, changing its
+    mind on a third of them; every change undoes exactly (its inverse restores the events)."""
+    from synchrony_coder.session import IndexedEvents, apply_change, events_to_frame
+    from synchrony_coder.study.deciding import copy_of, decide
+
+    def framed(t: pd.DataFrame) -> pd.DataFrame:  # frames, so that cut edges are checked too
+        return t.assign(
+            onset_frame=(t["onset_s"] * 25).round().astype("Int64"),
+            offset_frame=(t["offset_s"] * 25).round().astype("Int64"),
+        )
+
+    for name, table in zip(("a", "b"), pair, strict=True):
+        write_events(framed(table), tmp_path / f"{name}.csv")
+    a, b = (read_events(tmp_path / f"{n}.csv", SCHEME) for n in ("a", "b"))
+    spans = disagreements(a, b, SCHEME)
+    rng = np.random.default_rng(seed)
+    events = IndexedEvents()
+    events.apply(copy_of(a, "ann"))
+    decided: dict[int, str] = {}
+    order = [*rng.permutation(len(spans)).tolist(), *rng.choice(len(spans), len(spans) // 3)]
+    for k in order:
+        row = next(spans.iloc[[int(k)]].itertuples())
+        choice = "AB"[rng.integers(2)]
+        before = events.snapshot()
+        change = decide(events, SCHEME, row, choice, a, b, decided.get(int(k)))
+        assert change.notes == ((change.notes[0][0], decided.get(int(k)), choice),)
+        events.apply(change)
+        assert apply_change(events.snapshot(), change.inverse()) == before
+        decided[int(k)] = choice
+    cols = ["tier", "code", "onset_s", "offset_s", "onset_frame", "offset_frame"]
+    got = events_to_frame(events, "d01", "consensus")[cols].sort_values(cols[:4])
+    want = apply_decisions(a, b, decided, SCHEME).events[cols].sort_values(cols[:4])
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False
+    )
+
+
+def test_a_decisions_log_is_read_back_onto_the_disagreements(tmp_path, pair):
+    from synchrony_coder.errors import DataError
+    from synchrony_coder.study.deciding import read_log
+
+    a, b = pair
+    spans = disagreements(a, b, SCHEME)
+    picks = {k: "AB"[k % 2] for k in spans["disagreement"]}
+    folder = tmp_path / "d01"
+    folder.mkdir()
+    _, log = write_consensus(
+        find_session(folder, missing_ok=True), apply_decisions(a, b, picks, SCHEME)
+    )
+    assert read_log(log, spans) == (picks, 0)
+    assert (
+        read_log(log, spans[spans["tier"] != "infant_bid"])[1]
+        == (spans["tier"] == "infant_bid").sum()
+    )  # rows of a changed file match nothing: counted, not guessed
+    log.write_text(log.read_text().replace(",B,", ",maybe,", 1))
+    with pytest.raises(DataError, match=r"consensus_decisions.csv:3: choice: 'maybe' is not A"):
+        read_log(log, spans)

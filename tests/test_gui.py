@@ -24,6 +24,7 @@ from PyQt6.QtGui import QImage
 from synchrony_coder import load_scheme, read_events
 from synchrony_coder.gui.app import make_app
 from synchrony_coder.gui.main_window import MainWindow
+from synchrony_coder.gui.timecode import format_timecode
 from synchrony_coder.gui.timeline import RULER_H, TRACK_H
 from synchrony_coder.session import CodingSession, apply_change, find_session
 from synchrony_coder.session.journal import read_journal
@@ -322,6 +323,57 @@ def test_timeline_click_seeks_and_drag_moves_an_edge(window, qtbot, folder):
     assert doc.selected is None and doc.frame == 20 and shown(window) == 20
 
 
+def _drag(qtbot, canvas, x0: int, x1: int, y: int, mod=Qt.KeyboardModifier.NoModifier) -> None:
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, mod, QPoint(x0, y))
+    qtbot.mouseMove(canvas, QPoint((x0 + x1) // 2, y))
+    qtbot.mouseMove(canvas, QPoint(x1, y))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, mod, QPoint(x1, y))
+
+
+def test_dragging_a_shared_boundary_rolls_both_sides_and_shift_moves_one(window, qtbot, folder):
+    from PyQt6.QtWidgets import QToolTip
+
+    doc = open_in(window, qtbot, folder)
+    canvas = window.timeline.canvas
+    window.go_to("f20")
+    key(qtbot, window, Qt.Key.Key_Z)  # play from frame 20 to the end
+    window.go_to("f45")
+    key(qtbot, window, Qt.Key.Key_X)  # still face from 45: play ends there
+    play, still = sorted(doc.session.events, key=lambda i: doc.session.events[i].onset_s)
+    y = RULER_H + SCHEME.tier_names.index("phase") * TRACK_H + TRACK_H // 2
+
+    def x(frame: int) -> int:
+        return int(round(canvas.x_of(doc.time_of(frame))))
+
+    def spans():
+        evs = doc.session.events
+        return [(evs[i].onset_frame, evs[i].offset_frame) for i in (play, still)]
+
+    qtbot.mouseMove(canvas, QPoint(x(45), y))  # hovering says what a drag does, and the key
+    assert "'play' and 'still_face' (both sides)" in canvas.toolTip()
+    assert "Shift+drag: move one side only" in canvas.toolTip()
+    n = doc.undo_stack.count()
+    _drag(qtbot, canvas, x(45), x(30), y)
+    assert spans() == [(20, 30), (30, N_FRAMES)] and doc.undo_stack.count() == n + 1
+    doc.undo_stack.undo()  # one undo puts both sides back
+    assert spans() == [(20, 45), (45, N_FRAMES)]
+    doc.undo_stack.redo()
+    _drag(qtbot, canvas, x(30), x(38), y, Qt.KeyboardModifier.ShiftModifier)  # into still face
+    assert spans() == [(20, 30), (38, N_FRAMES)]  # it shrinks; play keeps its end: a gap
+    # not shared any more: a start dragged over play is refused, in plain words at the pointer
+    _drag(qtbot, canvas, x(38), x(25), y)
+    said = (
+        "Can't move the start of 'still_face' to 00:00:01.000: it would overlap 'play' "
+        "(ends 00:00:01.200). Move the end of 'play' first."
+    )
+    assert spans() == [(20, 30), (38, N_FRAMES)]
+    assert window.statusBar().currentMessage() == said
+    qtbot.waitUntil(lambda: QToolTip.isVisible() and QToolTip.text() == said)
+    key(qtbot, window, Qt.Key.Key_F1)  # the modifier is in the shortcut sheet too
+    text = " ".join(lbl.text() for lbl in window.help.findChildren(type(window.banner)))
+    assert "Shift+drag" in text and "roll edit" in text
+
+
 def test_close_asks_only_when_unsaved(window, qtbot, folder):
     asked = []
     window.confirm_close = lambda: asked.append(1) or "cancel"
@@ -400,7 +452,7 @@ KILLED = textwrap.dedent(
         if doc.undo_stack.count() > before:
             state_hash = hashlib.sha1(repr(sorted(doc.session.events.items())).encode())
             print("applied", len(doc.session.events), doc.undo_stack.count(),
-                  state_hash.hexdigest(), flush=True)
+                  state_hash.hexdigest(), doc.frame, flush=True)
         state["n"] += 1
 
     timer = QTimer()
@@ -411,8 +463,9 @@ KILLED = textwrap.dedent(
 )
 
 
-def test_a_killed_coding_process_loses_nothing_it_showed(folder, tmp_path):
-    """SIGKILL mid-session; reopening recovers every change the process reported as applied."""
+def test_a_killed_coding_process_loses_nothing_it_showed(window, qtbot, folder, tmp_path):
+    """SIGKILL mid-session; reopening recovers every change the process reported as applied,
+    and the window opens at the frame where the coder made the last of them."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED, str(folder)], stdout=subprocess.PIPE, text=True, env=env
@@ -437,9 +490,17 @@ def test_a_killed_coding_process_loses_nothing_it_showed(folder, tmp_path):
         for change in changes[:n]:
             events = apply_change(events, change)
         assert hashlib.sha1(repr(sorted(events.items())).encode()).hexdigest() == digest
+    for line in reported:  # each change carries the playhead's frame when it was made
+        assert changes[int(line[2]) - 1].frame == int(line[4])
     session = CodingSession.open(find_session(folder), "ann")
     assert session.recovered == len(changes)
+    assert session.recovered_frame == changes[-1].frame is not None
     assert not (folder / "coder_ann.csv").exists()  # nothing was saved: all came from the journal
+    session.close()
+    doc = open_in(window, qtbot, folder)
+    assert doc.frame == changes[-1].frame > 0
+    qtbot.waitUntil(lambda: shown(window) == doc.frame)  # the picture too, not only the counter
+    assert format_timecode(doc.time) in window.banner.text()
 
 
 def test_settings_remember_coder_and_recent_sessions(window, qtbot, folder):

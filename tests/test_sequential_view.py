@@ -1,4 +1,5 @@
-"""The "Analyse what follows…" view, constructed directly (pytest-qt, offscreen).
+# ruff: noqa: F811 - the last test takes the fixtures imported from test_gui
+"""The "Analyse what follows…" view, constructed directly and from the real window (pytest-qt).
 
 Its numbers come from :mod:`synchrony_coder.sequential` (tested against brute force in
 test_sequential.py); here: what it shows, its ranking and highlighting, and the editable window.
@@ -22,6 +23,7 @@ from synchrony_coder.gui.sequential_view import (  # noqa: E402
     SequentialView,
     default_tiers,
 )
+from test_gui import folder, open_in, video, window  # noqa: E402, F401 - fixtures
 
 SCHEME = load_scheme()
 
@@ -101,3 +103,54 @@ def test_time_window_follows_the_editable_window(qtbot, session):
     view.window_hi.setValue(2.0)
     view.target.setCurrentIndex(i)
     qtbot.waitUntil(lambda: "with the target" in view.window_counts.text())
+
+
+def test_the_events_tables_menu_opens_it_for_the_rows_code(window, qtbot, folder):
+    """Right-click a row of the open session's table: the view of that row's code, over the
+    session's events as they are on screen (oracle: ``lag_table`` of the same events)."""
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtGui import QContextMenuEvent
+    from PyQt6.QtWidgets import QApplication
+
+    rows = ["session,coder,tier,code,onset_s,offset_s", "s07,ann,phase,play,0.0,3.0"]
+    for k in range(12):  # reach, then touch 0.1 s later; fuss, then nothing
+        t = round(0.2 * k, 3)
+        rows.append(f"s07,ann,infant_bid,{'reach' if k % 2 else 'fuss'},{t},")
+        if k % 2:
+            rows.append(f"s07,ann,caregiver_response,touch,{t + 0.1:.3f},")
+    (folder / "coder_ann.csv").write_text("\n".join(rows) + "\n")
+    doc = open_in(window, qtbot, folder)
+    table = window.events_table
+    row = next(r for r in range(table.model().rowCount())
+               if doc.session.events[table.event_at(r)].code == "reach")  # fmt: skip
+    doc.select(next(i for i, ev in doc.session.events.items() if ev.code == "fuss"))
+    seen = []
+
+    def choose() -> None:
+        menu = QApplication.activePopupWidget()
+        seen.append([a.text().replace("&", "") for a in menu.actions()])
+        menu.actions()[0].trigger()
+        menu.close()
+
+    QTimer.singleShot(50, choose)
+    rect = table.visualRect(table.model().index(row, 1))
+    at = rect.center()  # the event Qt sends on a right click (offscreen, QTest's click sends none)
+    menu_event = QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, at, table.viewport().mapToGlobal(at)
+    )
+    QApplication.sendEvent(table.viewport(), menu_event)
+    qtbot.waitUntil(lambda: bool(window.findChildren(SequentialView)))
+    assert seen == [["Analyse what follows reach…"]]
+    (view,) = window.findChildren(SequentialView)
+    assert view.isVisible() and view.isWindow() and view.given == "infant_bid:reach"
+    oracle = lag_table(doc.session.frame(), SCHEME, tiers=view.tiers, max_lag=3, pooled=False)
+    lag1 = oracle[(oracle["lag"] == 1) & (oracle["given"] == "infant_bid:reach")]
+    best = lag1.sort_values("adjusted_residual", ascending=False).iloc[0]
+    assert best["target"] == "caregiver_response:touch" and best["count"] == 6
+    assert view.lag_view.item(0, 0).text().startswith("touch")
+    assert view.lag_view.item(0, 1).text() == "6"
+    # the Analysis menu does the same; on a phase it says why not, in the status bar
+    doc.select(next(i for i, ev in doc.session.events.items() if ev.tier == "phase"))
+    window.actions["analyse"].trigger()
+    assert "phase tier" in window.statusBar().currentMessage()
+    assert len(window.findChildren(SequentialView)) == 1

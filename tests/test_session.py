@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from synchrony_coder import load_scheme, read_events
 from synchrony_coder.events import check_table, write_events
 from synchrony_coder.session import (
+    Change,
     CodingSession,
     EditError,
     Event,
@@ -365,14 +366,14 @@ def test_incremental_validation_says_what_validate_says(seed):
     refused = 0
     for _ in range(40):
         operation, args = _random_edit(rng, plain, SCHEME)
-        unchecked = edits._checked
-        edits._checked = lambda _events, _scheme, change: change
+        unchecked = edits.checked
+        edits.checked = lambda _events, _scheme, change: change
         try:
             raw = operation(dict(plain), *args)
         except EditError:
             raw = None  # refused before any table check (no state to close, point offset...)
         finally:
-            edits._checked = unchecked
+            edits.checked = unchecked
         if raw is not None and raw.rows:
             problems = check_table(events_to_frame(apply_change(plain, raw), "s", "c"), SCHEME)
         else:
@@ -555,3 +556,124 @@ def test_comparison_realigns_earlier_blocks_when_the_traceback_leaves_an_edit_an
     unpaired = whole[whole["code_b"] == "<nil>"]["onset_a"].tolist()
     assert 0.0 in before[before["code_b"] == "<nil>"]["onset_a"].tolist()
     assert unpaired == [0.3, 2.5]
+
+
+# -- boundaries: roll edits and plain words -----------------------------------------------------
+def _phase_tier(rng) -> dict[int, Event]:
+    """Random phase states in 0.1-s steps, most sharing a boundary with the next, some not."""
+    events, t_ = {}, round(float(rng.integers(0, 5)) / 10, 3)
+    for i in range(int(rng.integers(2, 7))):
+        end = round(t_ + float(rng.integers(1, 40)) / 10, 3)
+        events[i] = Event("phase", str(rng.choice(["play", "still_face", "reunion"])), t_, end)
+        t_ = end if rng.random() < 0.7 else round(end + float(rng.integers(1, 10)) / 10, 3)
+    return events
+
+
+def _expected_drag(events, i, edge, t_, roll) -> dict[int, Event]:
+    """The events after the drag, from the definition: at a boundary shared with a neighbour a
+    roll moves both sides; one side only moves the side the pointer moves into; else the edge."""
+    ev = events[i]
+    at = ev.onset_s if edge == "onset" else ev.offset_s
+    meets = [
+        j
+        for j, other in events.items()
+        if j != i and (other.offset_s == at if edge == "onset" else other.onset_s == at)
+    ]
+    moves = [(i, edge)]
+    if meets:
+        facing = (meets[0], "offset" if edge == "onset" else "onset")
+        into_other = t_ < at if edge == "onset" else t_ > at
+        moves = [(i, edge), facing] if roll else [facing] if into_other else [(i, edge)]
+    out = dict(events)
+    for j, side in moves:
+        key = "onset_s" if side == "onset" else "offset_s"
+        out[j] = Event(**{**out[j].__dict__, key: t_})
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dragging_a_boundary_moves_what_the_definition_says_or_refuses_in_plain_words(seed):
+    """Oracle: the moved events built from the definition; valid exactly when ``check_table``
+    (the rules of ``validate``) finds nothing wrong with them; undo restores the events."""
+    from synchrony_coder.session import MoveRefused, move_boundary
+
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        events = _phase_tier(rng)
+        i = int(rng.integers(len(events)))
+        edge = str(rng.choice(["onset", "offset"]))
+        at = events[i].onset_s if edge == "onset" else events[i].offset_s
+        t_ = round(max(at + float(rng.integers(-30, 31)) / 10, 0.0), 3)  # a drag near the edge
+        roll = bool(rng.random() < 0.6)
+        if t_ == at:
+            continue
+        want = _expected_drag(events, i, edge, t_, roll)
+        valid = not check_table(events_to_frame(want, "s", "c"), SCHEME)
+        if not valid:
+            with pytest.raises(MoveRefused, match=r"^Can't move (the (start|end) of|the boundary)"):
+                move_boundary(events, SCHEME, i, edge, t_, roll=roll)
+            continue
+        change = move_boundary(events, SCHEME, i, edge, t_, roll=roll)
+        assert apply_change(events, change) == want
+        assert apply_change(want, change.inverse()) == events
+        assert len(change.rows) == sum(want[j] != events[j] for j in events)  # one change
+
+
+def test_a_refused_move_says_what_overlaps_in_plain_words():
+    from synchrony_coder.gui.timecode import format_timecode
+    from synchrony_coder.session import MoveRefused, move_boundary
+
+    events = {
+        0: Event("phase", "play", 0.0, 20.0),
+        1: Event("phase", "still_face", 20.0, 45.033),
+        2: Event("phase", "reunion", 50.0, 60.0),
+    }
+    with pytest.raises(MoveRefused) as refused:
+        move_boundary(events, SCHEME, 2, "onset", 40.0)  # not shared: the gap before reunion
+    assert refused.value.words(format_timecode) == (
+        "Can't move the start of 'reunion' to 00:00:40.000: it would overlap 'still_face' "
+        "(ends 00:00:45.033). Move the end of 'still_face' first."
+    )
+    assert str(refused.value).startswith("Can't move the start of 'reunion' to 40.000 s")
+    with pytest.raises(MoveRefused, match="'play' would vanish \\(it starts at 0.000 s\\)"):
+        move_boundary(events, SCHEME, 0, "offset", 0.0)
+    rolled = move_boundary(events, SCHEME, 1, "onset", 30.0)  # the boundary play | still_face
+    assert [(i, a.onset_s, a.offset_s) for i, _, a in rolled.rows] == [
+        (1, 30.0, 45.033),
+        (0, 0.0, 30.0),
+    ]
+
+
+# -- notes and the playhead in the journal ------------------------------------------------------
+def test_notes_and_the_playhead_are_journaled_undone_and_recovered(folder):
+    from dataclasses import replace
+
+    s = CodingSession.open(find_session(folder), "ann")
+    s.apply(replace(add_event(s.events, s.scheme, "infant_bid", "reach", 1.0, 25), frame=25))
+    s.save()
+    assert not s.dirty
+    decide = Change("take B", (), (("consensus 0", None, "B"),))
+    s.apply(replace(decide, frame=40))
+    assert s.dirty and s.notes == {"consensus 0": "B"}  # a note alone is unsaved work
+    s.apply(decide.inverse())
+    assert not s.dirty and s.notes == {"consensus 0": None}
+    s.apply(replace(decide, frame=61))
+    s.apply(replace(add_event(s.events, s.scheme, "infant_bid", "gaze", 2.0, 50), frame=50))
+    del s  # crash
+    r = CodingSession.open(find_session(folder), "ann")
+    assert r.recovered == 4 and r.dirty and r.notes == {"consensus 0": "B"}
+    assert r.recovered_frame == 50 and r.recovered_time == 2.0
+    changes = replay_journal(journal_path(folder / "coder_ann.csv").read_bytes(), "x").changes
+    assert changes == ()  # written against the saved CSV only
+    raw = journal_path(folder / "coder_ann.csv").read_text().splitlines()
+    import json
+
+    records = [json.loads(line.split(" ", 1)[1]) for line in raw[1:]]
+    # the new keys are additions: label, rows and base are as version 2 always wrote them
+    assert [sorted(r) for r in records] == [
+        ["base", "frame", "label", "notes", "rows"],
+        ["base", "label", "notes", "rows"],
+        ["base", "frame", "label", "notes", "rows"],
+        ["base", "frame", "label", "rows"],
+    ]
+    r.close()

@@ -20,6 +20,7 @@ def lab(tmp_path_factory) -> Path:
 @pytest.fixture
 def windows(qtbot, lab) -> tuple[MainWindow, StudyWindow]:
     main = MainWindow()
+    main.confirm_close = lambda: "discard"  # no modal question when pytest-qt closes it
     qtbot.addWidget(main)
     assert main.actions["open_study"].isEnabled()  # no session needed
     assert "Open stud&y…" in [a.text() for a in main.menuBar().actions()[0].menu().actions()]
@@ -110,3 +111,30 @@ def test_double_click_opens_the_session_as_that_coder(qtbot, windows, lab):
     session = main.document.session
     assert session.coder == "ann" and session.spec.folder == (lab / "d01_1").resolve()
     assert len(session.events) == (lab / "d01_1" / "coder_ann.csv").read_text().count("\n") - 1
+
+
+def test_make_consensus_opens_a_double_coded_session_in_consensus_mode(qtbot, windows, lab):
+    from synchrony_coder.gui.consensus_mode import ConsensusMode
+    from synchrony_coder.study import disagreements
+
+    main, window = windows
+    window.need.setCurrentText("Needs consensus")
+    (session,) = _sessions(window)
+    coded = sorted(
+        p.name[len("coder_") : -len(".csv")] for p in (lab / session).glob("coder_*.csv")
+    )
+    _click(qtbot, window, window.proxy.index(0, 0))
+    button = window.consensus_button
+    assert button.isEnabled() and button.text() == f"Make consensus ({' & '.join(coded)})…"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: main.document is not None and bool(main.document.findChild(ConsensusMode)),
+        timeout=20000,
+    )
+    mode = main.document.findChild(ConsensusMode)
+    assert main.document.session.coder == "consensus" and mode.names == tuple(coded)
+    assert len(mode.spans) == len(disagreements(mode.table("A"), mode.table("B")))
+    assert f"0 of {len(mode.spans)} decided" in mode.bar.progress_text.text()
+    window.need.setCurrentText("All sessions")
+    _click(qtbot, window, _cell(window, NOT_CODED, "ann"))  # not double-coded: nothing to do
+    assert not button.isEnabled()

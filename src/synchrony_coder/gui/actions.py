@@ -21,7 +21,7 @@ class Spec:
     name: str
     text: str
     keys: tuple[str, ...]
-    menu: str  # "File", "Edit", "Playback", "Motion", "Help"
+    menu: str  # "File", "Edit", "Playback", "Motion", "Analysis", "Help"
     icon: bool = False  # a transport button (icon from .icons)
 
 
@@ -29,6 +29,7 @@ SPECS = (
     Spec("open", "&Open session…", ("Ctrl+O",), "File"),
     Spec("open_study", "Open stud&y…", ("Ctrl+Shift+O",), "File"),
     Spec("compare", "&Compare with another coder…", ("Ctrl+K",), "File"),
+    Spec("consensus", "Make co&nsensus of two coders…", (), "File"),
     Spec("save", "&Save", ("Ctrl+S",), "File"),
     Spec("export", "&Export CSV…", ("Ctrl+E",), "File"),
     Spec("proxy", "Make fast-seeking &proxies", ("Ctrl+Shift+P",), "File"),
@@ -53,14 +54,18 @@ SPECS = (
     Spec("draw_regions", "&Draw regions of interest", ("Ctrl+R",), "Motion"),
     Spec("show_regions", "&Show regions on the video", ("Ctrl+Shift+R",), "Motion"),
     Spec("movement_settings", "&Movement synchrony settings…", (), "Motion"),
+    Spec("analyse", "&Analyse what follows…", (), "Analysis"),
     Spec("help", "Keyboard shortcuts", ("F1", "?"), "Help"),
 )
 
 
-def build_actions(parent: QWidget, handlers: dict[str, Callable[[], object]]) -> dict[str, QAction]:
-    """One ``QAction`` per :data:`SPECS` entry, connected to ``handlers[name]``."""
+def build_actions(
+    parent: QWidget, handlers: dict[str, Callable[[], object]], specs: tuple[Spec, ...] = SPECS
+) -> dict[str, QAction]:
+    """One ``QAction`` per entry of ``specs`` (the window's :data:`SPECS`, or a mode's own),
+    connected to ``handlers[name]``."""
     actions: dict[str, QAction] = {}
-    for spec in SPECS:
+    for spec in specs:
         a = QAction(spec.text, parent)
         a.setShortcuts([QKeySequence(k) for k in spec.keys])
         a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)

@@ -2,17 +2,23 @@
 
 A thin Qt shell (signals) around the plain :class:`~synchrony_coder.session.CodingSession`; it
 holds no coding logic of its own: key presses become pure operations of
-:mod:`synchrony_coder.session.edits`, pushed as :class:`~.commands.EditCommand`.
+:mod:`synchrony_coder.session.edits`, pushed onto its undo stack as :class:`EditCommand`.
+
+Every edit is a ``QUndoCommand`` wrapping a pure :class:`~synchrony_coder.session.Change`: the
+command pattern of SLEAP's ``gui/commands.py``. Keys, menus, the timeline, the table, consensus
+decisions and tests all end in :meth:`Document.push`, so one code path applies, journals and
+undoes every edit. The document owns its commands (they exist only to be on its stack).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 from PyQt6.QtCore import QObject, pyqtSignal
-from PyQt6.QtGui import QUndoStack
+from PyQt6.QtGui import QUndoCommand, QUndoStack
 
 from ..events import read_events
 from ..session import (
@@ -25,7 +31,21 @@ from ..session import (
 )
 from ..session.comparison import Comparison
 from ..video import SyncedVideos
-from .commands import EditCommand
+
+
+class EditCommand(QUndoCommand):
+    """Apply a change on redo, its inverse on undo; both are journaled by the session."""
+
+    def __init__(self, document: Document, change: Change) -> None:
+        super().__init__(change.label)
+        self.document = document
+        self.change = change
+
+    def redo(self) -> None:
+        self.document.apply(self.change)
+
+    def undo(self) -> None:
+        self.document.apply(self.change.inverse())
 
 
 class Document(QObject):
@@ -54,6 +74,9 @@ class Document(QObject):
         self.compared: Comparison | None = None
         self._disagreements: pd.DataFrame | None = None
         self._dirty = session.dirty
+        # called before the events are saved to the coder's file (a mode's own files: a raised
+        # DataError stops the save and says why)
+        self.before_save: list[Callable[[], None]] = []
         session.subscribe(self._on_change)
 
     # -- time ---------------------------------------------------------------------------------
@@ -93,15 +116,22 @@ class Document(QObject):
             self.selectionChanged.emit(event_id)
 
     # -- edits --------------------------------------------------------------------------------
-    def edit(self, operation: Callable[..., Change], *args, **kwargs) -> bool:
-        """Run a pure operation on the current events and push its change; False if refused."""
+    def edit(
+        self,
+        operation: Callable[..., Change],
+        *args,
+        explain: Callable[[EditError], str] = str,
+        **kwargs,
+    ) -> bool:
+        """Run a pure operation on the current events and push its change; False if refused
+        (``problem`` then says why, in the words ``explain`` gives the refusal)."""
         if self.session.read_only:
             self.problem.emit(self.session.read_only)
             return False
         try:
             change = operation(self.session.events, *args, **kwargs)
         except EditError as exc:
-            self.problem.emit(str(exc))
+            self.problem.emit(explain(exc))
             return False
         self.push(change)
         return True
@@ -110,8 +140,9 @@ class Document(QObject):
         self.undo_stack.push(EditCommand(self, change))
 
     def apply(self, change: Change) -> None:
-        """Called by commands only: apply, journal, notify, select the changed event."""
-        self.session.apply(change)
+        """Called by commands only: apply, journal (with the playhead's frame: recovery after a
+        crash reopens there), notify, select the changed event."""
+        self.session.apply(replace(change, frame=self.frame))
         focus = change.focus
         if self.selected is not None and self.selected not in self.session.events:
             self.selected = None
@@ -155,6 +186,8 @@ class Document(QObject):
         return self.session.dirty
 
     def save(self, path: str | None = None) -> None:
+        for hook in self.before_save if path is None else ():
+            hook()
         self.session.save(path)
         if path is None:
             self.undo_stack.setClean()

@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHeaderView,
+    QMenu,
     QStyledItemDelegate,
     QTableView,
 )
@@ -311,6 +312,7 @@ class EventsTable(QTableView):
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
+        self.context_actions: list = []  # the right-click menu (the window's own actions)
         self.events_model = EventsModel(document, self)
         self.setModel(self.events_model)
         self.setSortingEnabled(True)
@@ -335,6 +337,14 @@ class EventsTable(QTableView):
         self.selectionModel().selectionChanged.connect(self._selected)
         document.selectionChanged.connect(self.show_event)
         self.events_model.modelReset.connect(lambda: self.show_event(document.selected))
+
+    def contextMenuEvent(self, event) -> None:
+        """Select the row under the pointer, then offer :attr:`context_actions` for it."""
+        index = self.indexAt(event.pos())
+        if index.isValid():
+            self.document.select(self.event_at(index.row()))
+        if self.context_actions:
+            QMenu.exec(self.context_actions, event.globalPos(), None, self)
 
     def rowsAboutToBeRemoved(self, parent, start: int, end: int) -> None:
         # Qt selects the next row when the selected one goes; the document decides what is

@@ -28,6 +28,8 @@ MOUSE = (
     ("click", "timeline or ruler: go there; an event: select it"),
     ("double-click", "an event on the timeline: go to its onset"),
     ("drag", "an event's edge (a point event itself): move it, snapped to frames"),
+    ("drag", "a boundary two states share: move both sides (a roll edit)"),
+    ("Shift+drag", "a shared boundary: move one side only (the state you drag into shrinks)"),
     ("wheel", "scroll the timeline; Ctrl+wheel: zoom"),
     ("double-click", "a table row: go to the event"),
     ("F2", "a table cell: edit code, onset or offset (validated)"),
@@ -51,7 +53,7 @@ class HelpOverlay(QWidget):
                     for a in actions
                     if not a.shortcut().isEmpty()
                 ],
-            )
+            ),
         ]
         right = [
             (
@@ -59,7 +61,7 @@ class HelpOverlay(QWidget):
                 [(c.key, c.name) for c in t.codes if c.key],
             )
             for t in scheme.tiers
-        ]
+        ] + [("Mouse", list(MOUSE))]
         row.addWidget(self._column(left, RULES), 1)
         row.addWidget(self._column(right, ""), 1)
         self.hide()

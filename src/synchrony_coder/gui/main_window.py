@@ -7,10 +7,11 @@ coder's work (title-bar mark, recovery banner, save prompt only when something i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -27,10 +28,12 @@ from PyQt6.QtWidgets import (
 from ..errors import DataError
 from ..scheme import load_scheme
 from ..session import CodingSession, find_session
+from ..study import CONSENSUS
 from . import settings
 from .actions import SPECS, build_actions, code_actions
 from .audio import AudioTrack, has_audio
 from .codes_panel import CodesPanel
+from .consensus_mode import choose_consensus
 from .document import Document
 from .events_table import EventsTable
 from .faults import FaultNotices
@@ -38,8 +41,9 @@ from .help_overlay import HelpOverlay
 from .metrics_panel import INTERACTION, MetricsPanel
 from .movement import SessionMotion
 from .player import PlaybackClock, PlayerWidget, stride_note
+from .sequential_view import analyse_selected, analyse_text
 from .study_window import choose_study
-from .timecode import parse_position
+from .timecode import format_timecode, parse_position
 from .timeline import Timeline
 from .workers import CodingProxies, ProxyMaker, VideoOpener
 
@@ -80,6 +84,7 @@ class MainWindow(QMainWindow):
             "open": self.choose_session,
             "open_study": lambda: choose_study(self),
             "compare": doc_only(self.choose_comparison),
+            "consensus": lambda: choose_consensus(self),
             "save": doc_only(self.save),
             "export": doc_only(self.export),
             "proxy": doc_only(self.make_proxies),
@@ -106,6 +111,7 @@ class MainWindow(QMainWindow):
             "draw_regions": doc_only(lambda: self.motion.toggle_drawing()),
             "show_regions": doc_only(lambda: self.motion.toggle_outlines()),
             "movement_settings": doc_only(lambda: self.motion.choose_settings()),
+            "analyse": doc_only(self.analyse_following),
             "help": self.toggle_help,
         }
 
@@ -140,7 +146,7 @@ class MainWindow(QMainWindow):
     def _update_enabled(self) -> None:
         has = self.document is not None
         for spec in SPECS:
-            if spec.name not in ("open", "open_study", "quit", "help", "frame_memory"):
+            if spec.name not in ("open", "open_study", "consensus", "quit", "help", "frame_memory"):
                 self.actions[spec.name].setEnabled(has)
 
     # -- opening ------------------------------------------------------------------------------
@@ -150,9 +156,14 @@ class MainWindow(QMainWindow):
             self.open_session([folder])
 
     def open_session(
-        self, paths: list[str | Path], coder: str | None = None, scheme: str | None = None
+        self,
+        paths: list[str | Path],
+        coder: str | None = None,
+        scheme: str | None = None,
+        then: Callable[[Document], object] | None = None,
     ) -> bool:
-        """Open a session folder or videos for ``coder``; the videos open in a worker thread."""
+        """Open a session folder or videos for ``coder``; the videos open in a worker thread
+        (``then(document)`` once the session is shown, e.g. to start consensus mode)."""
         if self._opener is not None and self._opener.isRunning():
             self.statusBar().showMessage("Still opening the previous session…", 5000)
             return False
@@ -167,7 +178,8 @@ class MainWindow(QMainWindow):
         except DataError as exc:
             self.report_error(str(exc))
             return False
-        settings.remember_coder(coder)
+        if coder != CONSENSUS:  # the coder's own name, not the consensus they make
+            settings.remember_coder(coder)
         settings.remember_session(str(spec.folder if not spec.prefix else spec.videos[0].path))
         # one memory budget for decoded frames, shared by the cameras
         share = settings.frame_cache_mib() / max(len(spec.videos), 1)
@@ -177,7 +189,7 @@ class MainWindow(QMainWindow):
         progress.setMinimumDuration(400)
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         self._opener.progress.connect(lambda d, t: (progress.setMaximum(t), progress.setValue(d)))
-        self._opener.opened.connect(lambda videos: self._install(session, videos))
+        self._opener.opened.connect(lambda videos: self._install(session, videos, then))
         self._opener.failed.connect(lambda msg: (session.close(), self.report_error(msg)))
         self._opener.finished.connect(progress.close)
         self._opener.start()
@@ -237,7 +249,7 @@ class MainWindow(QMainWindow):
         )
         return name.strip() if ok else ""
 
-    def _install(self, session: CodingSession, videos: list) -> None:
+    def _install(self, session: CodingSession, videos: list, then=None) -> None:
         doc = Document(session, videos, self)
         self.document = doc
         self.clock = PlaybackClock(doc, self)
@@ -295,6 +307,8 @@ class MainWindow(QMainWindow):
                 self.audio = None
         self.player.transport.set_audio(self.audio is not None)
         self.motion.attach(self)
+        self.events_table.context_actions = [self.actions["analyse"]]
+        doc.selectionChanged.connect(lambda _: self.actions["analyse"].setText(analyse_text(doc)))
         doc.dirtyChanged.connect(self.setWindowModified)
         doc.problem.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         doc.eventsChanged.connect(lambda c: c.rows and self.statusBar().showMessage(c.label, 3000))
@@ -303,10 +317,14 @@ class MainWindow(QMainWindow):
         self._update_enabled()
         split.setSizes([self.height(), self.timeline.canvas.minimumHeight() + 30])
         if session.recovered:
+            if session.recovered_frame is not None:  # where the coder was when it ended
+                doc.seek(session.recovered_frame)
+            elif session.recovered_time is not None:
+                doc.seek_time(session.recovered_time)
             self.show_banner(
                 f"Recovered {session.recovered} unsaved change(s) from the last run, which ended "
-                f"without saving. They are shown below; press Ctrl+S to save them to "
-                f"{session.path.name}."
+                f"without saving. They are shown below, at {format_timecode(doc.time)} where you "
+                f"were; press Ctrl+S to save them to {session.path.name}."
             )
         self.faults = FaultNotices(self, session)
         hint = _slow_seek_hint(videos) + "".join(
@@ -318,6 +336,17 @@ class MainWindow(QMainWindow):
         self.clock.strideChanged.connect(lambda k: self.statusBar().showMessage(stride_note(k)))
         self._coding_proxies = CodingProxies(self.player, self)
         self._coding_proxies.message.connect(self.statusBar().showMessage)
+        if then is not None:
+            then(doc)
+
+    def add_dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
+        """A dock of the open session (a mode's panel), shown as a tab beside the events table;
+        it goes when the session closes."""
+        dock = self._dock(title, widget, name, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self._docks[-1], dock)
+        self._docks.append(dock)
+        QTimer.singleShot(0, dock.raise_)  # once the tabs exist
+        return dock
 
     def _dock(self, title: str, widget: QWidget, name: str, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -367,6 +396,12 @@ class MainWindow(QMainWindow):
             self.help.toggle()
         else:
             QMessageBox.information(self, "Shortcuts", "Open a session first (Ctrl+O).")
+
+    def analyse_following(self) -> None:
+        """Analysis ▸ Analyse what follows…: lag and time-window results for the selected code."""
+        view = analyse_selected(self.document, self)
+        if isinstance(view, str):
+            self.statusBar().showMessage(view, 8000)
 
     # -- comparing ----------------------------------------------------------------------------
     def choose_comparison(self) -> None:

@@ -1,7 +1,7 @@
 """The open session's regions of interest (ROIs) as the widgets see them, and their edits.
 
 A thin Qt shell around :mod:`synchrony_coder.session.rois`: an edit runs a pure operation, and
-the :class:`~.commands.RegionCommand` it pushes on the document's undo stack (the same stack as
+the :class:`RegionCommand` it pushes on the document's undo stack (the same stack as
 the coding edits) writes ``session.toml`` on redo and undo. What is shown is always what is on
 disk: the session's spec changes only once the manifest is written.
 """
@@ -11,17 +11,33 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PyQt6.QtCore import QObject, pyqtSignal
-from PyQt6.QtGui import QColor
+from PyQt6.QtGui import QColor, QUndoCommand
 
 from ..errors import DataError
 from ..motion.energy import Roi
 from ..session.rois import RoiChange, apply_roi_change
-from .commands import RegionCommand
 from .document import Document
 
 PARTNERS = ("infant", "caregiver")  # the names movement synchrony pairs (SCIENCE.md §6)
 COLOURS = {"infant": "#5ab4ff", "caregiver": "#ffb347"}
 OTHER_COLOURS = ("#b48cff", "#7ee0a1", "#ff7eb6", "#e0d46e")
+
+
+class RegionCommand(QUndoCommand):
+    """A change of a video's regions of interest (:mod:`synchrony_coder.session.rois`), written to
+    ``session.toml`` on redo and undo; on the same stack as the coding edits."""
+
+    def __init__(self, regions: Regions, change: RoiChange) -> None:
+        super().__init__(change.label)
+        self.regions = regions
+        self.change = change
+
+    def redo(self) -> None:
+        if not self.regions.apply(self.change):
+            self.setObsolete(True)  # not written: pushed nowhere (Qt drops it after this redo)
+
+    def undo(self) -> None:
+        self.regions.apply(self.change.inverse())
 
 
 def region_colour(name: str) -> QColor:

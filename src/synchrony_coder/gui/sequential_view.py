@@ -303,3 +303,28 @@ class SequentialView(QWidget):
             )
         self.window_verdict.setText(text)
         self.window_verdict.setStyleSheet(f"color: {colour}")
+
+
+def analyse_selected(document, parent: QWidget) -> SequentialView | str:
+    """Analysis ▸ Analyse what follows…: the view for the selected event's code, over the open
+    session's events as they are now (unsaved edits included), in a window of its own; or the
+    sentence saying why not."""
+    ev = None if document.selected is None else document.session.events.get(document.selected)
+    scheme = document.session.scheme
+    if ev is None:
+        return "Select an event first: what follows its code is analysed."
+    if ev.tier == scheme.roles.phase:
+        return (
+            f"{ev.tier.replace('_', ' ')} is the phase tier (phases follow a fixed order): select "
+            "an event of another tier."
+        )
+    view = SequentialView(document.session.frame(), scheme, (ev.tier, ev.code), parent)
+    view.setWindowFlag(Qt.WindowType.Window)
+    view.show()
+    return view
+
+
+def analyse_text(document) -> str:
+    """The action's text for the selected event (it names the code analysed)."""
+    ev = None if document.selected is None else document.session.events.get(document.selected)
+    return f"&Analyse what follows {ev.code}…" if ev is not None else "&Analyse what follows…"

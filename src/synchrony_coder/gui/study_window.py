@@ -3,8 +3,8 @@
 One row per session: its attributes (dyad, visit …), the primary video's duration, each coder's
 status and how far they coded, whether the session was drawn for double coding, and the state of
 its consensus. The list filters as you type (any column) and by what needs doing, sorts by any
-column, opens a session with a double click (as the coder whose column was clicked, else as you)
-and marks a coder's work done. Everything it shows is read from the study's files
+column, opens a session with a double click (as the coder whose column was clicked, else as you),
+marks a coder's work done, and opens a double-coded session in consensus mode (Make consensus…). Everything it shows is read from the study's files
 (:func:`synchrony_coder.study.study_status`); marking done writes the plain ``coder_NAME.done``.
 """
 
@@ -40,6 +40,7 @@ from ..errors import DataError
 from ..study import Study, load_study, mark_done, study_status
 from ..study.status import DONE, IN_PROGRESS, NOT_STARTED, UNREADABLE, coder_state
 from . import settings
+from .consensus_mode import ask_pair, open_consensus
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_COLOURS = {DONE: "#2f5d3a", IN_PROGRESS: "#5a4a1a", UNREADABLE: "#6b2a2a"}
@@ -246,11 +247,18 @@ class SessionFilter(QSortFilterProxyModel):
 class StudyWindow(QWidget):
     """The session list of one study (a window of its own)."""
 
-    def __init__(self, study: Study, opener: Opener, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        study: Study,
+        opener: Opener,
+        parent: QWidget | None = None,
+        consensus: Callable[[Path, tuple[str, str], str | None], object] | None = None,
+    ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("study")
         self.study = study
         self._opener = opener
+        self._consensus = consensus
         self.setWindowTitle(f"Study: {study.name} — synchrony-coder")
         self.summary = QLabel(self)
         self.filter_text = QLineEdit(self)
@@ -263,6 +271,12 @@ class StudyWindow(QWidget):
             "Mark the selected coder's work on the session as done (click a coder's cell first; "
             "otherwise your own)"
         )
+        self.consensus_button = QPushButton("Make consensus…", self)
+        self.consensus_button.setToolTip(
+            "Go through the disagreements of the selected session's two coders and decide each "
+            "(consensus mode)"
+        )
+        self.consensus_button.setVisible(consensus is not None)
         refresh = QPushButton("Refresh", self)
         refresh.setToolTip("Read the study's files again (F5)")
         self.model = SessionsModel(study, self)
@@ -287,6 +301,7 @@ class StudyWindow(QWidget):
         bar.addWidget(self.filter_text, 2)
         bar.addWidget(self.need, 1)
         bar.addWidget(self.mark_button)
+        bar.addWidget(self.consensus_button)
         bar.addWidget(refresh)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -299,6 +314,7 @@ class StudyWindow(QWidget):
         self.table.doubleClicked.connect(self.open_index)
         self.table.selectionModel().currentChanged.connect(lambda *_: self._update_button())
         self.mark_button.clicked.connect(self.toggle_done)
+        self.consensus_button.clicked.connect(self.make_consensus)
         refresh.clicked.connect(self.refresh)
         QShortcut(QKeySequence("F5"), self, self.refresh)
         self.refresh()
@@ -357,8 +373,30 @@ class StudyWindow(QWidget):
         row, coder = target
         self._opener([row["folder"]], coder, self.study.scheme)
 
+    def _coded_by(self, row: dict) -> list[str]:
+        """The coders who coded the session (started or done), in the study's order."""
+        return [c for c, (status, *_) in row["coders"].items() if status in (DONE, IN_PROGRESS)]
+
+    def make_consensus(self) -> None:
+        """Open the selected session in consensus mode (its two coders; asks when more)."""
+        target = self._target()
+        if target is None or self._consensus is None:
+            return
+        row = target[0]
+        coders = self._coded_by(row)
+        pair = (coders[0], coders[1]) if len(coders) == 2 else ask_pair(self, coders)
+        if pair:
+            self._consensus(row["folder"], pair, self.study.scheme)
+
     def _update_button(self) -> None:
         target = self._target()
+        double = target is not None and len(self._coded_by(target[0])) >= 2
+        self.consensus_button.setEnabled(double)
+        self.consensus_button.setText(
+            f"Make consensus ({' & '.join(self._coded_by(target[0])[:2])})…"
+            if double and len(self._coded_by(target[0])) == 2
+            else "Make consensus…"
+        )
         if target is None or target[1] is None:
             self.mark_button.setEnabled(False)
             self.mark_button.setText("Mark as done")
@@ -392,7 +430,12 @@ def show_study(main, folder: str | Path) -> StudyWindow | None:
     except DataError as exc:
         main.report_error(str(exc))
         return None
-    window = StudyWindow(study, main.open_session, main)
+    window = StudyWindow(
+        study,
+        main.open_session,
+        main,
+        consensus=lambda folder, pair, scheme: open_consensus(main, folder, pair, scheme),
+    )
     window.show()
     return window
 

@@ -2,8 +2,10 @@
 
 Click empty track or the ruler to seek (to the frame whose start is nearest the pointer, so a
 click on the playhead or an event's edge lands on that frame); click an event to select it; drag an
-event's edge (a point event as a whole) to move its onset/offset, snapped to frames; wheel
-scrolls, Ctrl+wheel zooms around the cursor. A second coder's events (when compared) show as a
+event's edge (a point event as a whole) to move its onset/offset, snapped to frames; a boundary two
+states of an exclusive tier share moves as one (a roll edit), or one side only with Shift held
+(:func:`~synchrony_coder.session.edits.moving_edges`); wheel scrolls, Ctrl+wheel zooms around the
+cursor. A refused move is said in plain words at the pointer. A second coder's events (when compared) show as a
 thin track under each tier, with spans where the two disagree marked in red.
 
 The canvas stacks :mod:`.tracks` and repaints only what changed: an edit, the spans it touched;
@@ -14,20 +16,25 @@ track, so neither the number of events nor zooming out makes it slow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRect, QRectF, Qt, pyqtSignal
+from PyQt6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter, QPen, QRegion
-from PyQt6.QtWidgets import QHBoxLayout, QScrollBar, QToolButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QScrollBar, QToolButton, QToolTip, QVBoxLayout, QWidget
 
-from ..session import Change, move_offset, move_onset
+from ..scheme import Tier
+from ..session import Change, EditError, MoveRefused, move_boundary
+from ..session.edits import moving_edges, shared_boundary
 from . import theme
 from .document import Document
 from .timecode import format_timecode
 from .tracks import COMPARE_H, TRACK_H, ComparisonTrack, TierTrack, Track, View
 
 LABEL_W, RULER_H, EDGE_PX = 176, 24, 5
+ONE_SIDE = Qt.KeyboardModifier.ShiftModifier  # held while dragging a shared boundary: one side
+ONE_SIDE_KEY = "Shift"
 PAD = 8  # pixels around a changed span: outlines, point heads
 SHADES = (theme.PANEL, "#25262a")
 
@@ -39,6 +46,7 @@ class _Drag:
     event_id: int
     edge: str  # "onset" or "offset"
     frame: int
+    roll: bool = True  # a shared boundary moves both sides (Shift not held)
 
 
 class TimelineCanvas(QWidget):
@@ -53,11 +61,14 @@ class TimelineCanvas(QWidget):
         self.span_s = min(60.0, document.duration_s)
         self.tracks: list[Track] = []
         self.extra_tracks: list[Track] = []  # under the tiers: motion energy, say
+        # a mode's own tracks for each tier (tier, shade) -> tracks, in place of the usual ones
+        self.make_tracks: Callable[[Tier, int], list[Track]] | None = None
         self._drag: _Drag | None = None
         self._scrubbing = False
         self._selected = document.selected
         self._playhead_x = None
         self._pending: list[QRect] = []  # parts asked to be repainted since the last paint
+        self._released_at: QPoint | None = None  # where a drag ended, while its edit is tried
         self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._relayout()
@@ -67,6 +78,7 @@ class TimelineCanvas(QWidget):
         document.comparisonChanged.connect(self._relayout)
         document.disagreementsChanged.connect(self._disagreements_changed)
         document.frameChanged.connect(self._follow)
+        document.problem.connect(self._refused)
 
     # -- geometry -----------------------------------------------------------------------------
     @property
@@ -82,6 +94,9 @@ class TimelineCanvas(QWidget):
         doc = self.document
         self.tracks = []
         for k, tier in enumerate(doc.session.scheme.tiers):
+            if self.make_tracks is not None:
+                self.tracks.extend(self.make_tracks(tier, k % 2))
+                continue
             self.tracks.append(TierTrack(doc, tier, k % 2))
             if doc.comparison is not None:
                 self.tracks.append(ComparisonTrack(doc, tier, k % 2))
@@ -93,6 +108,10 @@ class TimelineCanvas(QWidget):
 
     def set_extra_tracks(self, tracks: list[Track]) -> None:
         self.extra_tracks = list(tracks)
+        self._relayout()
+
+    def relayout(self) -> None:
+        """Build the tracks again (after :attr:`make_tracks` changed)."""
         self._relayout()
 
     def _tops(self):
@@ -210,31 +229,56 @@ class TimelineCanvas(QWidget):
             self.document.seek(self._snap(x))
         elif self._drag is not None:
             self._drag.frame = self._snap(x)
+            self._drag.roll = not e.modifiers() & ONE_SIDE
             self._show_drag()
         else:
             target = self.hit(x, e.position().y())
             edge = target is not None and target[1] != "body"
             self.setCursor(Qt.CursorShape.SizeHorCursor if edge else Qt.CursorShape.ArrowCursor)
+            self.setToolTip(self._boundary_tip(*target) if edge else "")
+
+    def _boundary_tip(self, event_id: int, edge: str) -> str:
+        """What dragging a shared boundary does (empty for other edges)."""
+        events, scheme = self.document.session.events, self.document.session.scheme
+        other = shared_boundary(events, scheme, event_id, edge)
+        if other is None:
+            return ""
+        a, b = sorted((events[event_id], events[other]), key=lambda ev: ev.onset_s)
+        return (
+            f"Drag: move the boundary between '{a.code}' and '{b.code}' (both sides)\n"
+            f"{ONE_SIDE_KEY}+drag: move one side only (the state you drag into shrinks)"
+        )
 
     def _show_drag(self) -> None:
-        """Draw the dragged event where the pointer would put it (its track only)."""
+        """Draw the dragged events where the pointer would put them (their track only)."""
         drag, doc = self._drag, self.document
-        ev = doc.session.events[drag.event_id]
+        events = doc.session.events
+        ev = events[drag.event_id]
         found = self._tier_track(ev.tier)
         if found is None:
             return
         track, top = found
-        t = doc.time_of(drag.frame) if drag.frame < doc.frame_count else doc.duration_s
-        end = ev.onset_s if ev.offset_s is None else ev.offset_s
-        onset, end = (
-            (t, t if ev.offset_s is None else end) if drag.edge == "onset" else (ev.onset_s, t)
-        )
-        was = track.drag
-        track.drag = (drag.event_id, onset, end)
-        spans = [(onset, end), (ev.onset_s, ev.onset_s if ev.offset_s is None else ev.offset_s)]
-        if was is not None:
-            spans.append(was[1:])
+        t = self._time_at(drag.frame)
+        moves = moving_edges(events, doc.session.scheme, drag.event_id, drag.edge, t, drag.roll)
+        spans = list(track.drag.values())
+        track.drag = {}
+        for i, side in moves:
+            other = events[i]
+            start, end = other.onset_s, other.onset_s if other.offset_s is None else other.offset_s
+            spans.append((start, end))
+            if other.offset_s is None:
+                start = end = t
+            elif side == "onset":
+                start = t
+            else:
+                end = t
+            track.drag[i] = (start, end)
+        spans += track.drag.values()
         self._repaint(top, track.height, min(s[0] for s in spans), max(s[1] for s in spans))
+
+    def _time_at(self, frame: int) -> float:
+        doc = self.document
+        return doc.time_of(frame) if frame < doc.frame_count else doc.duration_s
 
     def mouseReleaseEvent(self, e) -> None:
         self._scrubbing = False
@@ -242,23 +286,35 @@ class TimelineCanvas(QWidget):
         if drag is None:
             return
         found = self._tier_track(self.document.session.events[drag.event_id].tier)
-        if found is not None and found[0].drag is not None:
+        if found is not None and found[0].drag:
             track, top = found
-            self._repaint(top, track.height, min(track.drag[1:]), max(track.drag[1:]))
-            track.drag = None
-        self.move_edge(drag.event_id, drag.edge, self._snap(e.position().x()))
+            spans = track.drag.values()
+            self._repaint(top, track.height, min(s[0] for s in spans), max(s[1] for s in spans))
+            track.drag = {}
+        roll = not e.modifiers() & ONE_SIDE
+        self._released_at = e.position().toPoint()
+        try:
+            self.move_edge(drag.event_id, drag.edge, self._snap(e.position().x()), roll=roll)
+        finally:
+            self._released_at = None
 
-    def move_edge(self, event_id: int, edge: str, frame: int) -> bool:
-        """Move an event's onset or offset to ``frame`` (one undoable edit)."""
+    def move_edge(self, event_id: int, edge: str, frame: int, roll: bool = True) -> bool:
+        """Drag an event's onset or offset to ``frame`` (one undoable edit): a boundary shared with
+        the next or previous state moves both sides when ``roll``, else one side only."""
         doc = self.document
         if frame == self._frame_of(event_id, edge):
             self._repaint_event(event_id)
             return False
-        scheme = doc.session.scheme
-        if edge == "onset":
-            return doc.edit(move_onset, scheme, event_id, doc.time_of(frame), frame)
-        end_s = doc.duration_s if frame >= doc.frame_count else doc.time_of(frame)
-        return doc.edit(move_offset, scheme, event_id, end_s, frame)
+        t = self._time_at(frame)
+        return doc.edit(
+            move_boundary, doc.session.scheme, event_id, edge, t, frame, roll=roll,
+            explain=_plain_words,
+        )  # fmt: skip
+
+    def _refused(self, message: str) -> None:
+        """Say a refused drag at the pointer too (the status bar also shows it)."""
+        if self._released_at is not None:
+            QToolTip.showText(self.mapToGlobal(self._released_at), message, self)
 
     def _frame_of(self, event_id: int, edge: str) -> int:
         ev = self.document.session.events[event_id]
@@ -366,6 +422,13 @@ class TimelineCanvas(QWidget):
             label = format_timecode(t)[3:] if step < 1 else format_timecode(t)[3:8]
             p.drawText(QPointF(x + 3, RULER_H - 8), label)
             t += step
+
+
+def _plain_words(exc: EditError) -> str:
+    """A refused move as the coder reads it (timecodes; what to do instead)."""
+    if isinstance(exc, MoveRefused):
+        return exc.words(format_timecode)
+    return str(exc)
 
 
 def _tick_step(span_s: float, n_ticks: float) -> float:

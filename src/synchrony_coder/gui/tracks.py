@@ -107,12 +107,13 @@ class Intervals:
         self.point = end == onset
 
 
-def _marks(view: View, iv: Intervals, part: slice, skip: int | None = None):
-    """Which events of ``iv[part]`` to draw, and their x: wide states whole, the rest one per
-    pixel column (the last one starting in it). Returns (wide, narrow) index arrays and x0, x1."""
+def _marks(view: View, iv: Intervals, part: slice, skip=()):
+    """Which events of ``iv[part]`` to draw (but the ids in ``skip``), and their x: wide states
+    whole, the rest one per pixel column (the last one starting in it). Returns (wide, narrow)
+    index arrays and x0, x1."""
     idx = np.arange(part.start, part.stop)
-    if skip is not None:
-        idx = idx[iv.ids[idx] != skip]
+    if len(skip):
+        idx = idx[~np.isin(iv.ids[idx], list(skip))]
     x0 = view.x_of(iv.onset[idx])
     x1 = view.x_of(iv.end[idx])
     narrow = iv.point[idx] | (x1 - x0 < 1.0)
@@ -139,7 +140,7 @@ def paint_intervals(
     h: float,
     colours: list[QColor],
     names: list[str] | None = None,
-    skip: int | None = None,
+    skip=(),
     heads: bool = True,
 ) -> None:
     """Draw the events of ``iv[part]`` (summarised per pixel column, see the module docstring):
@@ -200,7 +201,7 @@ class TierTrack(Track):
             [self._code.get(e.code, 0) for e in evs],
             ids,
         )
-        self.drag: tuple[int, float, float] | None = None  # (id, onset, end) while dragged
+        self.drag: dict[int, tuple[float, float]] = {}  # id -> (onset, end) while dragged
 
     def follow(self, change: Change) -> list[tuple[float, float]]:
         """Take ``change`` in; the time spans that look different now."""
@@ -220,16 +221,15 @@ class TierTrack(Track):
         h, y = self.height - 6, top + 3
         drag = self.drag
         paint_intervals(
-            p, view, iv, iv.between(t0, t1), y, h, self.colours, self.names,
-            skip=None if drag is None else drag[0],
-        )  # fmt: skip
+            p, view, iv, iv.between(t0, t1), y, h, self.colours, self.names, skip=drag.keys()
+        )
         events = self.document.session.events
         selected = self.document.selected
-        for i in {selected, None if drag is None else drag[0]} - {None}:
+        for i in ({selected} | drag.keys()) - {None}:
             ev = events.get(i)
             if ev is None or ev.tier != self.tier:
                 continue
-            onset, end = drag[1:] if drag is not None and drag[0] == i else _extent(ev)
+            onset, end = drag.get(i) or _extent(ev)
             colour = self.colours[self._code.get(ev.code, 0)]
             _paint_one(p, view, y, h, onset, end, ev.offset_s is None, colour, i == selected)
 
@@ -280,16 +280,28 @@ class ComparisonTrack(Track):
     height = COMPARE_H
     label_colour = theme.MUTED
 
-    def __init__(self, document: Document, tier: Tier, shade: int) -> None:
+    def __init__(
+        self,
+        document: Document,
+        tier: Tier,
+        shade: int,
+        coder: str | None = None,
+        events=None,
+        compared=None,
+    ) -> None:
+        """The document's compared coder, or ``coder``'s ``events`` and their live
+        :class:`~synchrony_coder.session.comparison.Comparison` with ours, ``compared``."""
         self.document, self.tier, self.shade = document, tier.name, shade
-        self.label = "   " + document.comparison_coder
+        self.compared = document.compared if compared is None else compared
+        self.label = "   " + (document.comparison_coder if coder is None else coder)
+        table = document.comparison if events is None else events
         codes = {name: k for k, name in enumerate(tier.code_names)}
         self.colours = []
         for c in tier.codes:
             colour = QColor(c.color)
             colour.setAlpha(170)
             self.colours.append(colour)
-        rows = document.comparison[document.comparison["tier"].astype(str) == self.tier]
+        rows = table[table["tier"].astype(str) == self.tier]
         on = rows["onset_s"].to_numpy(np.float64)
         off = rows["offset_s"].to_numpy(np.float64)
         self.events = Intervals(
@@ -302,7 +314,7 @@ class ComparisonTrack(Track):
 
     def refresh(self) -> None:
         """Take the document's disagreements on this tier in again."""
-        on, off = self.document.compared.spans(self.tier)
+        on, off = self.compared.spans(self.tier)
         ends = np.where(np.isnan(off), on, off)
         self.spans = Intervals(on, ends, np.zeros(len(on)), np.arange(len(on)))
 

@@ -2,8 +2,8 @@
 
 - :mod:`.manifest`: :func:`find_session` reads a session folder (``session.toml``) or bare videos.
 - :mod:`.edits`: :class:`Event`, :class:`Change` and the pure operations (``add_event``,
-  ``delete_event``, ``set_code``, ``move_onset``, ``move_offset``, ``start_state``, ``close_state``)
-  that return a change with its inverse.
+  ``delete_event``, ``set_code``, ``move_onset``, ``move_offset``, ``move_boundary`` (a roll edit
+  of a shared boundary), ``start_state``, ``close_state``) that return a change with its inverse.
 - :mod:`.index`: :class:`IndexedEvents`, the open session's events with sorted indexes, so an edit
   (and its validation, :func:`~.index.check_change`) looks only at the events it can affect.
 - :mod:`.journal` and :mod:`.model`: :class:`CodingSession` applies changes, journals each one
@@ -20,6 +20,7 @@ from .edits import (
     Change,
     EditError,
     Event,
+    MoveRefused,
     add_event,
     apply_change,
     close_state,
@@ -27,6 +28,7 @@ from .edits import (
     delete_event,
     events_from_frame,
     events_to_frame,
+    move_boundary,
     move_offset,
     move_onset,
     set_code,
@@ -47,6 +49,7 @@ __all__ = [
     "ReadOnlyError",
     "SaveError",
     "IndexedEvents",
+    "MoveRefused",
     "SessionError",
     "SessionSpec",
     "Status",
@@ -60,6 +63,7 @@ __all__ = [
     "events_from_frame",
     "events_to_frame",
     "find_session",
+    "move_boundary",
     "move_offset",
     "move_onset",
     "set_code",

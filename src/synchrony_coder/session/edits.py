@@ -14,13 +14,15 @@ all use these same objects, as in the command pattern of SLEAP's ``gui/commands.
 Continuous coding of state tiers (Bakeman & Quera, 2011, ch. 3: "a state lasts until the next one
 starts"): :func:`start_state` at time t ends the state that covers t in an exclusive tier there and
 begins the new one, which lasts until the tier's next coded onset (or the end of the video);
-:func:`close_state` ends the covering state at t.
+:func:`close_state` ends the covering state at t. For the same reason :func:`move_boundary` moves
+a boundary two states of an exclusive tier share as one (both sides, as a video editor's *roll
+edit*), so that moving it neither leaves an uncoded gap nor overlaps the neighbour.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -40,8 +42,13 @@ __all__ = [
     "delete_event",
     "events_from_frame",
     "events_to_frame",
+    "MoveRefused",
+    "checked",
+    "move_boundary",
     "move_offset",
     "move_onset",
+    "moving_edges",
+    "shared_boundary",
     "set_code",
     "start_state",
 ]
@@ -77,13 +84,25 @@ Events = Mapping[int, Event]
 
 @dataclass(frozen=True)
 class Change:
-    """What an edit does: ``(id, before, after)`` per touched event (``None``: absent)."""
+    """What an edit does: ``(id, before, after)`` per touched event (``None``: absent).
+
+    ``notes``: ``(key, before, after)`` per note the edit sets besides the events, kept in the
+    journal with them (a consensus decision: ``("consensus 4", None, "B")``; ``None``: unset).
+    ``frame``: the playhead's frame when the edit was applied (the editor stamps it; recovery
+    reopens there). Neither takes part in comparing changes.
+    """
 
     label: str
     rows: tuple[tuple[int, Event | None, Event | None], ...]
+    notes: tuple[tuple[str, str | None, str | None], ...] = field(default=(), compare=False)
+    frame: int | None = field(default=None, compare=False)
 
     def inverse(self) -> Change:
-        return Change(self.label, tuple((i, after, before) for i, before, after in self.rows))
+        return Change(
+            self.label,
+            tuple((i, after, before) for i, before, after in self.rows),
+            tuple((k, after, before) for k, before, after in self.notes),
+        )
 
     @property
     def focus(self) -> int | None:
@@ -107,7 +126,7 @@ def _ms(t: float) -> float:
     return round(float(t), 3)
 
 
-def _checked(events: IndexedEvents, scheme: Scheme, change: Change) -> Change:
+def checked(events: IndexedEvents, scheme: Scheme, change: Change) -> Change:
     """Return ``change`` if the table stays valid (SCIENCE.md §1), else raise with the first
     problem ``validate`` would report (its line: the saved CSV's)."""
     with events.applied(change) as after:  # undone before this returns
@@ -139,7 +158,7 @@ def add_event(
         onset_frame,
         offset_frame,
     )
-    return _checked(events, scheme, Change(f"add {tier}/{code}", ((events.next_id, None, ev),)))
+    return checked(events, scheme, Change(f"add {tier}/{code}", ((events.next_id, None, ev),)))
 
 
 def delete_event(events: Events, event_id: int) -> Change:
@@ -153,7 +172,7 @@ def set_code(events: Events, scheme: Scheme, event_id: int, code: str) -> Change
     events = indexed(events)
     ev = events[event_id]
     new = replace(ev, code=code)
-    return _checked(events, scheme, Change(f"recode {ev.tier} to {code}", ((event_id, ev, new),)))
+    return checked(events, scheme, Change(f"recode {ev.tier} to {code}", ((event_id, ev, new),)))
 
 
 def move_onset(
@@ -164,7 +183,7 @@ def move_onset(
     ev = events[event_id]
     new = replace(ev, onset_s=_ms(onset_s), onset_frame=onset_frame)
     what = "move" if ev.is_point else "move onset of"
-    return _checked(events, scheme, Change(f"{what} {ev.tier}/{ev.code}", ((event_id, ev, new),)))
+    return checked(events, scheme, Change(f"{what} {ev.tier}/{ev.code}", ((event_id, ev, new),)))
 
 
 def move_offset(
@@ -176,9 +195,164 @@ def move_offset(
     if ev.is_point:
         raise EditError(f"move offset: {ev.tier} is a point tier; its events have no offset")
     new = replace(ev, offset_s=_ms(offset_s), offset_frame=offset_frame)
-    return _checked(
+    return checked(
         events, scheme, Change(f"move offset of {ev.tier}/{ev.code}", ((event_id, ev, new),))
     )
+
+
+def _seconds(t: float) -> str:
+    return f"{t:.3f} s"
+
+
+class MoveRefused(EditError):
+    """A refused boundary move, in plain words: what could not move where, and why.
+
+    ``what``: ``"the start of 'play'"``, ``"the boundary between 'play' and 'still_face'"``...;
+    ``why`` and ``hint`` may name a time as ``{t}``, said by :meth:`words`'s ``clock``.
+    """
+
+    def __init__(self, what: str, t: float, why: str, why_t: float, hint: str = "") -> None:
+        self.what, self.t, self.why, self.why_t, self.hint = what, t, why, why_t, hint
+        super().__init__(self.words())
+
+    def words(self, clock: Callable[[float], str] = _seconds) -> str:
+        """The sentence, with times as ``clock`` says them (e.g. the app's ``HH:MM:SS.mmm``)."""
+        text = f"Can't move {self.what} to {clock(self.t)}: {self.why.format(t=clock(self.why_t))}."
+        return f"{text} {self.hint}" if self.hint else text
+
+
+def shared_boundary(events: Events, scheme: Scheme, event_id: int, edge: str) -> int | None:
+    """The state meeting ``event_id`` at its ``edge`` (``"onset"``/``"offset"``) in an exclusive
+    tier: the neighbour sharing that boundary (its offset is our onset, or its onset our offset)."""
+    ev = events[event_id]
+    tier = scheme.tier(ev.tier) if scheme.has_tier(ev.tier) else None
+    if ev.offset_s is None or tier is None or not (tier.is_state and tier.exclusive):
+        return None
+    events = indexed(events)
+    t = ev.offset_s if edge == "offset" else ev.onset_s
+    for i in events.meeting(ev.tier, t, t):
+        other = events[i]
+        meets = other.onset_s if edge == "offset" else other.offset_s
+        if i != event_id and other.offset_s is not None and meets == t:
+            return i
+    return None
+
+
+def moving_edges(
+    events: Events, scheme: Scheme, event_id: int, edge: str, t_s: float, roll: bool = True
+) -> list[tuple[int, str]]:
+    """The edges ``(id, "onset"|"offset")`` that dragging ``event_id``'s ``edge`` to ``t_s`` moves.
+
+    A point moves whole. At a boundary shared with a neighbour (:func:`shared_boundary`) a roll
+    moves both sides; one side only (``roll=False``) moves the side the boundary moves into, which
+    shrinks (the other keeps its edge and a gap opens between them). Elsewhere, the edge itself.
+    """
+    ev = events[event_id]
+    if ev.offset_s is None:
+        return [(event_id, "onset")]
+    other = shared_boundary(events, scheme, event_id, edge)
+    if other is None:
+        return [(event_id, edge)]
+    facing = "onset" if edge == "offset" else "offset"
+    if roll:
+        return [(event_id, edge), (other, facing)]
+    at = ev.offset_s if edge == "offset" else ev.onset_s
+    into_other = _ms(t_s) > at if edge == "offset" else _ms(t_s) < at
+    return [(other, facing)] if into_other else [(event_id, edge)]
+
+
+def move_boundary(
+    events: Events,
+    scheme: Scheme,
+    event_id: int,
+    edge: str,
+    t_s: float,
+    frame: int | None = None,
+    *,
+    roll: bool = True,
+) -> Change:
+    """Drag ``event_id``'s ``edge`` to ``t_s``: the edges :func:`moving_edges` names, one change.
+
+    Raises
+    ------
+    MoveRefused
+        A state would end before it starts (a roll: one side would vanish) or, one side moved,
+        overlap another state of its exclusive tier; said in plain words.
+    EditError
+        Any other rule of SCIENCE.md §1 the move would break.
+    """
+    events = indexed(events)
+    t = _ms(t_s)
+    rows = []
+    for i, side in moving_edges(events, scheme, event_id, edge, t, roll):
+        old = events[i]
+        if side == "onset":
+            rows.append((i, old, replace(old, onset_s=t, onset_frame=frame)))
+        else:
+            rows.append((i, old, replace(old, offset_s=t, offset_frame=frame)))
+    _refuse(events, scheme, rows, t)
+    ev = rows[0][1]
+    if len(rows) == 2:
+        (_, a, _), (_, b, _) = sorted(rows, key=lambda r: r[1].onset_s)
+        label = f"move the boundary between {ev.tier}/{a.code} and {b.code}"
+    else:
+        what = "move" if ev.offset_s is None else f"move {_side(rows[0])} of"
+        label = f"{what} {ev.tier}/{ev.code}"
+    return checked(events, scheme, Change(label, tuple(rows)))
+
+
+def _side(row) -> str:
+    _, before, after = row
+    return "onset" if before.onset_s != after.onset_s else "offset"
+
+
+def _refuse(events: IndexedEvents, scheme: Scheme, rows, t: float) -> None:
+    """Raise :class:`MoveRefused` for a state ending before it starts or an overlap, if any."""
+    roll = len(rows) == 2
+    if roll:
+        left, right = sorted((r[1] for r in rows), key=lambda e: e.onset_s)
+        what = f"the boundary between '{left.code}' and '{right.code}'"
+    for i, before, after in rows:
+        if after.offset_s is None:
+            return  # a point: the rules of check_rows say the rest
+        side = _side((i, before, after))
+        if after.offset_s > after.onset_s:
+            continue
+        if roll:
+            ends = "starts at {t}" if side == "offset" else "ends at {t}"
+            edge_t = before.onset_s if side == "offset" else before.offset_s
+            raise MoveRefused(
+                what, t, f"'{before.code}' would vanish (it {ends})", edge_t,
+                f"Delete '{before.code}' first to move past it.",
+            )  # fmt: skip
+        if side == "onset":
+            raise MoveRefused(f"the start of '{before.code}'", t, "it ends at {t}", before.offset_s)
+        raise MoveRefused(f"the end of '{before.code}'", t, "it starts at {t}", before.onset_s)
+    tier = scheme.tier(rows[0][1].tier) if scheme.has_tier(rows[0][1].tier) else None
+    if roll or tier is None or not (tier.is_state and tier.exclusive):
+        return  # a roll stays inside the two states' span: it cannot overlap a third
+    i, before, after = rows[0]
+    hits = [
+        events[j]
+        for j in events.meeting(after.tier, after.onset_s, after.offset_s)
+        if j != i
+        and events[j].offset_s is not None
+        and events[j].onset_s < after.offset_s
+        and events[j].offset_s > after.onset_s
+    ]
+    if not hits:
+        return
+    if _side(rows[0]) == "onset":
+        other = max(hits, key=lambda e: e.onset_s)
+        raise MoveRefused(
+            f"the start of '{before.code}'", t, f"it would overlap '{other.code}' (ends {{t}})",
+            other.offset_s, f"Move the end of '{other.code}' first.",
+        )  # fmt: skip
+    other = min(hits, key=lambda e: e.onset_s)
+    raise MoveRefused(
+        f"the end of '{before.code}'", t, f"it would overlap '{other.code}' (starts {{t}})",
+        other.onset_s, f"Move the start of '{other.code}' first.",
+    )  # fmt: skip
 
 
 def covering_state(events: Events, tier: str, t: float) -> int | None:
@@ -226,7 +400,7 @@ def start_state(
             stop, stop_frame = nxt.onset_s, nxt.onset_frame
     new = Event(tier, code, t, stop, frame, stop_frame)
     rows.append((events.next_id, None, new))
-    return _checked(events, scheme, Change(f"start {tier}/{code}", tuple(rows)))
+    return checked(events, scheme, Change(f"start {tier}/{code}", tuple(rows)))
 
 
 def close_state(
@@ -251,7 +425,7 @@ def close_state(
     if old.onset_s == t:
         return Change(f"close {tier}/{old.code}", ((cover, old, None),))
     new = replace(old, offset_s=t, offset_frame=frame)
-    return _checked(events, scheme, Change(f"close {tier}/{old.code}", ((cover, old, new),)))
+    return checked(events, scheme, Change(f"close {tier}/{old.code}", ((cover, old, new),)))
 
 
 def events_to_frame(events: Events, session: str, coder: str) -> pd.DataFrame:

@@ -6,7 +6,10 @@ version, the SHA-256 of the CSV it continues (``"none"``: no file) and the event
 that CSV's rows (ids stay fixed while a session is open but the CSV is written sorted by time, so
 a replay needs them). Each further line is a record:
 
-- a change, ``{"base": B, "label": ..., "rows": [[id, event after or null], ...]}``;
+- a change, ``{"base": B, "label": ..., "rows": [[id, event after or null], ...]}``, with
+  ``"frame": F`` (the playhead's frame when it was made: recovery reopens there) and ``"notes":
+  [[key, before, after], ...]`` (a consensus decision, see :class:`~.edits.Change`) when it has
+  them; readers ignore keys they do not know, so older versions of the program read these too;
 - a save, ``{"base": B, "saved": D, "ids": [...]}``, appended before the CSV of digest D is written.
 
 B (the first 16 hex digits of a CSV digest) names the CSV a record continues. Recovery replays onto
@@ -97,15 +100,26 @@ def _parse(line: bytes) -> dict | None:
 
 def _change(rec: dict) -> Change:
     rows = tuple((int(i), None, event_from(ev)) for i, ev in rec["rows"])
-    return Change(str(rec["label"]), rows)
+    notes = tuple((str(k), _text(b), _text(a)) for k, b, a in rec.get("notes", ()))
+    frame = rec.get("frame")
+    return Change(str(rec["label"]), rows, notes, None if frame is None else int(frame))
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
 
 
 def _change_record(change: Change, base: str) -> dict:
-    return {
+    rec = {
         "base": base[:16],
         "label": change.label,
         "rows": [[i, event_json(a)] for i, _, a in change.rows],
     }
+    if change.notes:
+        rec["notes"] = [list(note) for note in change.notes]
+    if change.frame is not None:
+        rec["frame"] = int(change.frame)
+    return rec
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,12 @@ class CodingSession:
     """The events one coder made for one session, kept safe on disk after every change.
 
     Build it with :meth:`open`. ``recovered`` is the number of journaled changes replayed because
-    the previous run ended without saving (a crash, a kill, a power cut); ``recovery_notes`` says
-    in sentences what recovery left out and where it kept it. ``read_only`` is ``""`` or the
-    sentence saying why this session cannot be changed here.
+    the previous run ended without saving (a crash, a kill, a power cut), and ``recovered_frame``
+    the playhead's frame at the last of them (``recovered_time``: the onset of the event it
+    changed, for journals that do not record the playhead); ``recovery_notes`` says in sentences
+    what recovery left out and where it kept it. ``read_only`` is ``""`` or the sentence saying
+    why this session cannot be changed here. ``notes``: the notes the changes since opening set
+    (:class:`~.edits.Change`; whoever sets them saves them when the session is saved).
     """
 
     def __init__(
@@ -59,6 +62,7 @@ class CodingSession:
         lock: Lock | None = None,
         read_only: str = "",
         recovery_notes: tuple[str, ...] = (),
+        replayed: tuple[Change, ...] = (),
     ) -> None:
         self.spec = spec
         self.coder = coder
@@ -74,6 +78,14 @@ class CodingSession:
         self._keeper = keeper
         self._lock = lock
         self._listeners: list[Listener] = []
+        self.notes: dict[str, str | None] = {}
+        self._notes_saved: dict[str, str | None] = {}  # each note's value at the last save
+        for change in replayed:
+            self._note(change)
+        last = replayed[-1] if replayed else None
+        self.recovered_frame = next((c.frame for c in replayed[::-1] if c.frame is not None), None)
+        focus = None if last is None or last.focus is None else events.get(last.focus)
+        self.recovered_time = None if focus is None else focus.onset_s
 
     @classmethod
     def open(cls, spec: SessionSpec, coder: str, scheme: Scheme | None = None) -> CodingSession:
@@ -131,6 +143,7 @@ class CodingSession:
             lock=lock,
             read_only=read_only,
             recovery_notes=notes,
+            replayed=unsaved.changes,
         )
 
     # -- reading ------------------------------------------------------------------------------
@@ -146,8 +159,11 @@ class CodingSession:
 
     @property
     def dirty(self) -> bool:
-        """True when the CSV on disk differs from the events shown (the journal holds the rest)."""
-        return bool(self._unsaved)
+        """True when the CSV on disk differs from the events shown, or a note was changed since the
+        last save (the journal holds the rest)."""
+        return bool(self._unsaved) or any(
+            self.notes.get(k) != v for k, v in self._notes_saved.items()
+        )
 
     def frame(self) -> pd.DataFrame:
         """The events as a tidy table (SCIENCE.md §1) indexed by event id."""
@@ -171,8 +187,14 @@ class CodingSession:
                 self._unsaved.discard(i)
             else:
                 self._unsaved.add(i)
+        self._note(change)
         self._keeper.record(change)
         self._notify(change)
+
+    def _note(self, change: Change) -> None:
+        for key, before, after in change.notes:
+            self._notes_saved.setdefault(key, before)
+            self.notes[key] = after
 
     # -- keeping it safe ----------------------------------------------------------------------
     @property
@@ -215,6 +237,7 @@ class CodingSession:
         self._keeper.save(text, list(frame.index), saved)
         self._saved = saved
         self._unsaved.clear()
+        self._notes_saved.clear()
         self._notify(Change("save", ()))
         return target
 

@@ -9,7 +9,8 @@ no Qt. The modules follow the concepts:
 - :mod:`.export`: one table of every session's events, the metrics per session × phase;
 - :mod:`.effects`: Still-Face statistics (rm-ANOVA, paired contrasts; pingouin);
 - :mod:`.report`: the HTML report;
-- :mod:`.consensus`: two coders' disagreements and the consensus made from decisions.
+- :mod:`.consensus`: two coders' disagreements and the consensus made from decisions;
+- :mod:`.deciding`: the same decisions one at a time, as edits of the open consensus (the app).
 """
 
 from __future__ import annotations

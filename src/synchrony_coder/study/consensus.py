@@ -212,6 +212,29 @@ def _join_cuts(pieces: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["_cut_on", "_cut_off"])
 
 
+def known_frames(*tables: pd.DataFrame) -> dict[float, int]:
+    """The frame number the coders' files record for each time (an event's onset or offset),
+    the first table's where two differ: one video's index, so one frame per time."""
+    known: dict[float, int] = {}
+    for table in reversed(tables):
+        for t_col, f_col in (("onset_s", "onset_frame"), ("offset_s", "offset_frame")):
+            if f_col in table.columns:
+                ok = table[f_col].notna() & table[t_col].notna()
+                times = table.loc[ok, t_col].astype(float).round(3).tolist()
+                frames = table.loc[ok, f_col].astype(int).tolist()
+                known.update(zip(times, frames, strict=True))
+    return known
+
+
+def fill_frames(events: pd.DataFrame, known: Mapping[float, int]) -> pd.DataFrame:
+    """``events`` with empty frame numbers filled from ``known`` where it has their time."""
+    for t_col, f_col in (("onset_s", "onset_frame"), ("offset_s", "offset_frame")):
+        if f_col in events.columns:
+            found = events[t_col].astype(float).round(3).map(known).astype("Int64")
+            events[f_col] = events[f_col].astype("Int64").fillna(found)
+    return events
+
+
 def _edited(decision: pd.DataFrame, tier: str, k: int) -> pd.DataFrame:
     ev = decision.copy()
     if "tier" not in ev.columns:
@@ -297,7 +320,8 @@ def apply_decisions(
     Returns
     -------
     :class:`Consensus`: ``events`` (coder ``consensus``, the session of A, sorted by onset then
-    tier; where a cut moved an event's edge its frame number is left empty) and ``log`` (columns
+    tier; where a cut moved an event's edge, its frame number is the one either coder's file
+    records for that time, else left empty) and ``log`` (columns
     ``session, disagreement, tier, kind, region_onset_s, region_offset_s, code_a, code_b, choice,
     consensus_codes, coder_a, coder_b``).
 
@@ -343,7 +367,7 @@ def apply_decisions(
         else:
             parts.append(_point_tier(a_t, b_t, mine, chosen))
     events = pd.concat(parts, ignore_index=True) if parts else a.iloc[:0].copy()
-    events = events.assign(session=session, coder=CONSENSUS)
+    events = fill_frames(events.assign(session=session, coder=CONSENSUS), known_frames(a, b))
     events = events.sort_values(["onset_s", "tier"], kind="stable").reset_index(drop=True)
     for col in events.columns:
         if events[col].dtype == object and col not in REQUIRED_COLUMNS:
