@@ -17,8 +17,8 @@ special case.
 
 from __future__ import annotations
 
-from .coded import CodeSpec, SequentialError, code_spec
-from .lag import LAG_COLUMNS, POOLED, lag_table
+from .coded import POOLED, CodeSpec, SequentialError, code_spec
+from .lag import LAG_COLUMNS, lag_table
 from .permutation import PERMUTATION_COLUMNS, permutation_test
 from .window import WINDOW_COLUMNS, window_table
 

@@ -1,4 +1,4 @@
-"""Events as the integer arrays sequential analysis works on, and the names of codes.
+"""Events as the integer arrays sequential analysis works on, the names of codes, pooled tables.
 
 A code is written ``tier:code`` (``infant_bid:fuss``); ``tier:*`` stands for any code of the tier
 (as §3's contingency takes any bid as given). Times become integer milliseconds, the table's
@@ -17,14 +17,18 @@ from ..metrics.corpus import group_ids, group_max, helper, text_codes, to_ms
 from ..scheme import Scheme
 
 __all__ = [
+    "POOLED",
     "CodeSpec",
     "Coded",
     "SequentialError",
     "code_spec",
     "coded_events",
     "labels",
+    "pooled_tables",
     "tier_codes",
 ]
+
+POOLED = "all"  # the session of pooled rows
 
 
 class SequentialError(DataError):
@@ -150,3 +154,26 @@ def tier_codes(scheme: Scheme, tiers: list[str]) -> list[tuple[str, str]]:
 def labels(names, codes: np.ndarray) -> pd.Categorical:
     """A text column of many rows from few ``names``: a categorical (cheap to build and store)."""
     return pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object))
+
+
+def pooled_tables(
+    coded: Coded, tables: np.ndarray, pooled: bool
+) -> tuple[np.ndarray, pd.Categorical, pd.Categorical]:
+    """Each group's ``tables`` (first axis: the groups), then, if ``pooled``, per coder the sum of
+    that coder's tables (session :data:`POOLED`), as GSEQ pools: tables summed before statistics.
+
+    Returns (tables, session of each table, coder of each table).
+    """
+    n_groups = coded.n_groups
+    coder_id, coder_names = pd.factorize(coded.groups["coder"], sort=False)
+    sessions, session_id = list(coded.groups["session"]), np.arange(n_groups)
+    if pooled and n_groups:
+        summed = np.zeros((len(coder_names), *tables.shape[1:]), dtype=tables.dtype)
+        np.add.at(summed, coder_id, tables)
+        tables = np.concatenate([tables, summed])
+        coder_id = np.concatenate([coder_id, np.arange(len(coder_names))])
+        session_id = np.concatenate([session_id, np.full(len(coder_names), len(sessions))])
+        sessions.append(POOLED)
+    # a session name may recur across coders: one category per distinct name
+    ids, names = pd.factorize(pd.Series(sessions, dtype=object).iloc[session_id], sort=False)
+    return tables, labels(names, ids), labels(coder_names, coder_id)

@@ -9,12 +9,11 @@ import pandas as pd
 
 from ..metrics.corpus import helper
 from ..scheme import Scheme, load_scheme
-from .coded import Coded, SequentialError, coded_events, labels, tier_codes
+from .coded import Coded, SequentialError, coded_events, labels, pooled_tables, tier_codes
 from .stats import cell_statistics
 
-__all__ = ["LAG_COLUMNS", "POOLED", "event_sequences", "lag_counts", "lag_table", "tables_of"]
+__all__ = ["LAG_COLUMNS", "event_sequences", "lag_counts", "lag_table"]
 
-POOLED = "all"  # the session of pooled rows
 LAG_COLUMNS: tuple[str, ...] = (
     "session",
     "coder",
@@ -144,34 +143,14 @@ def lag_table(
     if no_repeats:
         _refuse_repeats(coded, group, code, onset)
 
-    who, coder_id, coder_names = tables_of(coded, pooled)
-    if pooled and n_groups:
-        summed = np.zeros((len(coder_names), *counts.shape[1:]), dtype=np.int64)
-        np.add.at(summed, coder_id[:n_groups], counts)
-        counts = np.concatenate([counts, summed])
+    counts, session, coder = pooled_tables(coded, counts, pooled)
     structural = np.zeros((max_lag, k, k), dtype=bool)
     if no_repeats:
         structural[0] = np.eye(k, dtype=bool)
-    return _rows(counts, who, coder_id, coder_names, [f"{t}:{c}" for t, c in codes], structural)
+    return _rows(counts, session, coder, [f"{t}:{c}" for t, c in codes], structural)
 
 
-def tables_of(coded: Coded, pooled: bool):
-    """Session and coder of each table: the groups, then (if ``pooled``) one per coder.
-
-    Returns (session labels, coder index of each table, coder names).
-    """
-    coder_id, coder_names = pd.factorize(coded.groups["coder"], sort=False)
-    sessions, session_id = list(coded.groups["session"]), np.arange(coded.n_groups)
-    if pooled and coded.n_groups:
-        coder_id = np.concatenate([coder_id, np.arange(len(coder_names))])
-        session_id = np.concatenate([session_id, np.full(len(coder_names), len(sessions))])
-        sessions.append(POOLED)
-    # a session name may recur across coders: one category per distinct name
-    ids, names = pd.factorize(pd.Series(sessions, dtype=object).iloc[session_id], sort=False)
-    return labels(names, ids), coder_id, list(coder_names)
-
-
-def _rows(counts, who, coder_id, coder_names, names, structural) -> pd.DataFrame:
+def _rows(counts, session, coder, names, structural) -> pd.DataFrame:
     """The tidy rows of tables (tables, lags, K, K), in table × lag × given × target order."""
     n_tables, n_lags, k, _ = counts.shape
 
@@ -189,8 +168,8 @@ def _rows(counts, who, coder_id, coder_names, names, structural) -> pd.DataFrame
         per_table = n_lags * k * k
         cell = np.arange(n_tables * per_table)
         out = {
-            "session": labels(who.categories, np.repeat(who.codes, per_table)),
-            "coder": labels(coder_names, np.repeat(coder_id, per_table)),
+            "session": labels(session.categories, np.repeat(session.codes, per_table)),
+            "coder": labels(coder.categories, np.repeat(coder.codes, per_table)),
             "given": labels(names, cell // k % k),
             "target": labels(names, cell % k),
             "lag": cell // (k * k) % n_lags + 1,

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..scheme import Scheme, load_scheme
-from .coded import CodeSpec, SequentialError, code_spec, coded_events, tier_codes
-from .lag import POOLED, event_sequences
+from .coded import CodeSpec, SequentialError, code_spec, coded_events, pooled_tables, tier_codes
+from .lag import event_sequences
 
 __all__ = ["PERMUTATION_COLUMNS", "permutation_test"]
 
@@ -120,22 +120,15 @@ def permutation_test(
         shuffled.append(tallies(code[order]))
     perm = np.concatenate(shuffled, axis=0)  # (N, groups)
 
-    sessions = coded.groups["session"].to_numpy(dtype=object)
-    coders = coded.groups["coder"].to_numpy(dtype=object)
-    if pooled and n_groups:
-        coder_id, names = pd.factorize(coded.groups["coder"], sort=False)
-        onehot = np.eye(len(names), dtype=np.int64)[coder_id]  # groups × coders
-        observed = np.concatenate([observed, observed @ onehot])
-        perm = np.concatenate([perm, perm @ onehot], axis=1)
-        sessions = np.concatenate([sessions, np.full(len(names), POOLED, dtype=object)])
-        coders = np.concatenate([coders, np.asarray(names, dtype=object)])
+    counts, session, coder = pooled_tables(coded, np.column_stack([observed, perm.T]), pooled)
+    observed, perm = counts[:, 0], counts[:, 1:].T
     mean = perm.mean(axis=0)
     above = (perm >= observed).mean(axis=0)
     below = (perm <= observed).mean(axis=0)
     return pd.DataFrame(
         {
-            "session": sessions,
-            "coder": coders,
+            "session": np.asarray(session, dtype=object),
+            "coder": np.asarray(coder, dtype=object),
             "given": cell[0].name,
             "target": cell[1].name,
             "lag": lag,

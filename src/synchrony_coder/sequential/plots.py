@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .lag import POOLED  # noqa: E402
+from .coded import POOLED  # noqa: E402
 
 __all__ = ["Z_CRITICAL", "heatmap_html", "lag_heatmap", "select_table"]
 

@@ -11,8 +11,7 @@ from ..metrics.contingency import time_window_table, two_by_two
 from ..metrics.corpus import Windows, ceil_div, helper
 from ..metrics.table import positive_ms
 from ..scheme import Scheme, load_scheme
-from .coded import CodeSpec, SequentialError, code_spec, coded_events, labels
-from .lag import tables_of
+from .coded import CodeSpec, SequentialError, code_spec, coded_events, labels, pooled_tables
 
 __all__ = ["WINDOW_COLUMNS", "window_table"]
 
@@ -169,18 +168,14 @@ def window_table(
             cells = np.concatenate([cells, later.result()])
     cells = cells.transpose(1, 0, 2)
 
-    who, coder_id, coder_names = tables_of(coded, pooled)
-    if pooled and n_groups:
-        summed = np.zeros((len(coder_names), *cells.shape[1:]), dtype=np.int64)
-        np.add.at(summed, coder_id[:n_groups], cells)
-        cells = np.concatenate([cells, summed])
+    cells, session, coder = pooled_tables(coded, cells, pooled)
     n, p = cells.shape[:2]
     a, b, c, d = (cells[..., i].ravel() for i in range(4))
     row = np.arange(n * p)
     table = pd.DataFrame(
         {
-            "session": labels(who.categories, np.repeat(who.codes, p)),
-            "coder": labels(coder_names, np.repeat(coder_id, p)),
+            "session": labels(session.categories, np.repeat(session.codes, p)),
+            "coder": labels(coder.categories, np.repeat(coder.codes, p)),
             "given": _column([g.name for g, _ in specs], row % p),
             "target": _column([t.name for _, t in specs], row % p),
             "window_lo_s": lo_ms / 1000,
