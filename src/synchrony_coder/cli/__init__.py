@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import DataError
@@ -57,6 +58,28 @@ def add_command(
         epilog="examples:\n" + "\n".join(f"  {PROG} {e}" for e in examples),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+
+def number(need: str, ok: Callable[[float], bool], kind: type = float) -> Callable[[str], float]:
+    """argparse type: a finite ``kind`` (float or int) for which ``ok`` holds, else one usage line
+    saying that it must be ``need``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and ok(value)):
+            raise argparse.ArgumentTypeError(f"{text!r} must be {need}")
+        return value
+
+    return parse
+
+
+seconds = number("a number of seconds > 0", lambda v: v > 0)
+seconds_or_zero = number("a number of seconds ≥ 0", lambda v: v >= 0)
+positive = number("a number > 0", lambda v: v > 0)
+positive_int = number("a whole number ≥ 1", lambda v: v >= 1, int)
 
 
 def emit(text: str, output: str | None) -> None:

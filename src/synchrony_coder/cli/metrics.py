@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
 from ..errors import DataError
-from . import EXIT_OK, add_command, emit
+from . import EXIT_OK, add_command, emit, seconds, seconds_or_zero
 
 PROGRESS_OVER = 20  # files; above this, reading shows progress on stderr even when not a tty
 
 
 class EventsInputError(DataError):
     """Events files that cannot be used: one line naming the first bad file and how many more."""
-
-
-def _seconds(allow_zero: bool = False):
-    """argparse type: a finite number of seconds, > 0 (or ≥ 0 with ``allow_zero``)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-            need = "≥ 0" if allow_zero else "> 0"
-            raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds {need}")
-        return value
-
-    return parse
 
 
 def _figure_path(text: str) -> str:
@@ -58,19 +41,19 @@ def register(sub) -> None:
     p.add_argument("--scheme", default=None, help="scheme file or bundled name (default: default)")
     p.add_argument(
         "--window",
-        type=_seconds(),
+        type=seconds,
         default=2.0,
         help="contingency window W in seconds: a bid is answered by a response within W (default 2)",
     )
     p.add_argument(
         "--repair-within",
-        type=_seconds(allow_zero=True),
+        type=seconds_or_zero,
         default=2.0,
         help="R for prop_repaired_within_Rs, seconds (default 2)",
     )
     p.add_argument(
         "--unit",
-        type=_seconds(),
+        type=seconds,
         default=0.1,
         help="time unit for Yule's Q and the valence series, seconds (default 0.1)",
     )
@@ -114,7 +97,7 @@ def register(sub) -> None:
     )
     q.add_argument(
         "--window",
-        type=_seconds(),
+        type=seconds,
         default=None,
         help="contingency window (phases; default 2) or cross-correlation window (movement; 60)",
     )

@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import shutil
 import sys
 from pathlib import Path
 
 from ..errors import DataError
-from . import EXIT_OK, add_command, emit
+from . import EXIT_OK, add_command, emit, number, positive
 
 
 class MotionInputError(DataError):
     """Videos, ROIs or options that cannot be used together (one line)."""
 
 
-def _threshold(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (0 <= value < 255):
-        raise argparse.ArgumentTypeError(f"{text!r}: θ is a luma difference from 0 to 254")
-    return value
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number > 0")
-    return value
+_threshold = number("a luma difference θ from 0 to 254", lambda v: 0 <= v < 255)
 
 
 def register(sub) -> None:
@@ -87,12 +69,12 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--chunk-s",
-        type=_positive,
+        type=positive,
         default=None,
         help="on Dask, cut long videos into keyframe-aligned chunks of about this many seconds",
     )
     p.add_argument("--mea", action="store_true", help="the inputs are MEA program text files")
-    p.add_argument("--fps", type=_positive, default=None, help="frame rate of the MEA files")
+    p.add_argument("--fps", type=positive, default=None, help="frame rate of the MEA files")
     p.add_argument(
         "--names",
         default=None,

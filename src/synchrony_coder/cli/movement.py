@@ -5,21 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import EXIT_OK, add_command, emit
-from .metrics import _seconds
-from .motion import _positive
+from . import EXIT_OK, add_command, emit, number, positive, seconds, seconds_or_zero
 
 CSV = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be ≥ 0")
-    return value
+_count = number("a whole number ≥ 0", lambda v: v >= 0, int)
 
 
 def add_ccf_options(p: argparse.ArgumentParser, window: bool = True, lag: bool = True) -> None:
@@ -27,28 +18,26 @@ def add_ccf_options(p: argparse.ArgumentParser, window: bool = True, lag: bool =
     if lag:
         p.add_argument(
             "--lag",
-            type=_seconds(allow_zero=True),
+            type=seconds_or_zero,
             default=5.0,
             help="maximum lag L, s (default 5)",
         )
     if window:
-        p.add_argument("--window", type=_seconds(), default=60.0, help="window W, s (default 60)")
-    p.add_argument(
-        "--increment", type=_seconds(), default=30.0, help="window step I, s (default 30)"
-    )
+        p.add_argument("--window", type=seconds, default=60.0, help="window W, s (default 60)")
+    p.add_argument("--increment", type=seconds, default=30.0, help="window step I, s (default 30)")
 
 
 def add_preprocessing_options(p: argparse.ArgumentParser) -> None:
     """SCIENCE.md §6's optional pre-processing (off by default)."""
     p.add_argument(
         "--artefact-sd",
-        type=_positive,
+        type=positive,
         default=None,
         metavar="K",
         help="mark samples above K standard deviations of their series as missing (artefacts)",
     )
     p.add_argument(
-        "--smooth", type=_seconds(), default=None, metavar="S", help="moving average of S seconds"
+        "--smooth", type=seconds, default=None, metavar="S", help="moving average of S seconds"
     )
     p.add_argument("--scale", action="store_true", help="z-scale each series")
 
@@ -114,7 +103,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--segment",
-        type=_seconds(),
+        type=seconds,
         default=30.0,
         help="segment length for --surrogate-kind segments, s (default 30)",
     )

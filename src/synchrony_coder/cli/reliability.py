@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from ..errors import DataError
-from . import EXIT_OK, add_command, emit
-from .metrics import _seconds, read_corpus
+from . import EXIT_OK, add_command, emit, seconds, seconds_or_zero
+from .metrics import read_corpus
 
 
 class ReliabilityInputError(DataError):
@@ -34,12 +34,10 @@ def register(sub) -> None:
     )
     p.add_argument("files", nargs="+", metavar="CODER.csv", help="events files or folders")
     p.add_argument("--scheme", default=None, help="scheme file or bundled name (default: default)")
-    p.add_argument(
-        "--unit", type=_seconds(), default=0.1, help="time unit in seconds (default 0.1)"
-    )
+    p.add_argument("--unit", type=seconds, default=0.1, help="time unit in seconds (default 0.1)")
     p.add_argument(
         "--tolerance",
-        type=_seconds(allow_zero=True),
+        type=seconds_or_zero,
         default=1.0,
         help="onset tolerance of the event alignment, seconds (default 1)",
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
-from . import EXIT_OK, add_command, emit
-from .metrics import _seconds, read_corpus
+from . import EXIT_OK, add_command, emit, positive_int, seconds
+from .metrics import read_corpus
 
 
 def _window(text: str) -> tuple[float, float]:
@@ -19,16 +19,6 @@ def _window(text: str) -> tuple[float, float]:
     if not sep or pair is None or not all(map(math.isfinite, pair)) or not 0 <= pair[0] < pair[1]:
         raise argparse.ArgumentTypeError(f"{text!r}: give the window as LO,HI seconds, 0 ≤ LO < HI")
     return pair
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number ≥ 1")
-    return value
 
 
 def register(sub) -> None:
@@ -61,7 +51,7 @@ def register(sub) -> None:
     p.add_argument("--scheme", default=None, help="scheme file or bundled name (default: default)")
     p.add_argument("--tiers", default=None, help="lag tables of these tiers (comma-separated)")
     p.add_argument(
-        "--lag", type=_positive_int, default=1, help="tables for lags 1 … LAG (default 1)"
+        "--lag", type=positive_int, default=1, help="tables for lags 1 … LAG (default 1)"
     )
     p.add_argument(
         "--no-repeats",
@@ -78,10 +68,10 @@ def register(sub) -> None:
         metavar="LO,HI",
         help="time window (LO, HI] seconds after each given onset, e.g. 0,2",
     )
-    p.add_argument("--unit", type=_seconds(), default=0.1, help="time unit, seconds (default 0.1)")
+    p.add_argument("--unit", type=seconds, default=0.1, help="time unit, seconds (default 0.1)")
     p.add_argument(
         "--permutations",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="permutation test of the (given, target) cell of the lag table, N shuffles",

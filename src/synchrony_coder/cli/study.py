@@ -5,18 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import EXIT_DATA, EXIT_OK, PROG, _Parser, add_command, emit
-from .metrics import _seconds
+from . import EXIT_DATA, EXIT_OK, PROG, _Parser, add_command, emit, number, seconds, seconds_or_zero
 
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a share in (0, 1]")
-    return value
+_share = number("a share in (0, 1]", lambda v: 0 < v <= 1)
 
 
 def _names(text: str) -> list[str]:
@@ -24,13 +15,7 @@ def _names(text: str) -> list[str]:
 
 
 def _sub(subs, name: str, help: str, examples: list[str], description: str):
-    p = subs.add_parser(
-        name,
-        help=help,
-        description=description,
-        epilog="examples:\n" + "\n".join(f"  {PROG} study {e}" for e in examples),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(subs, name, help, [f"study {e}" for e in examples], description)
     p.add_argument("folder", metavar="DIR", help="the study folder (with study.toml)")
     return p
 
@@ -43,8 +28,8 @@ def _analysis_options(p: argparse.ArgumentParser) -> None:
         "else its primary coder, the first of the study's coders who coded it) or a coder",
     )
     p.add_argument("--done-only", action="store_true", help="only files marked done")
-    p.add_argument("--window", type=_seconds(), default=2.0, help="contingency window W (s)")
-    p.add_argument("--repair-within", type=_seconds(), default=2.0, help="quick-repair bound R (s)")
+    p.add_argument("--window", type=seconds, default=2.0, help="contingency window W (s)")
+    p.add_argument("--repair-within", type=seconds, default=2.0, help="quick-repair bound R (s)")
 
 
 def _analysis(args: argparse.Namespace) -> dict:
@@ -147,10 +132,8 @@ def register(sub) -> None:
         "over the double-coded sessions, and the sessions missing or incomplete.",
     )
     _analysis_options(r)
-    r.add_argument("--unit", type=_seconds(), default=0.1, help="reliability time unit (s)")
-    r.add_argument(
-        "--tolerance", type=_seconds(allow_zero=True), default=1.0, help="onset tolerance (s)"
-    )
+    r.add_argument("--unit", type=seconds, default=0.1, help="reliability time unit (s)")
+    r.add_argument("--tolerance", type=seconds_or_zero, default=1.0, help="onset tolerance (s)")
     r.add_argument("--stats", metavar="OUT.csv", help="also write the effects table as CSV")
     r.add_argument("-o", "--output", required=True, metavar="OUT.html", help="the report")
     r.set_defaults(handler=run_report)
