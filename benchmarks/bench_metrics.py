@@ -52,8 +52,9 @@ def best_of_rounds(repeat: int, jobs: dict):
     return {name: min(t) for name, t in times.items()}, results
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def corpus_arguments(description: str) -> argparse.Namespace:
+    """``--sessions``, ``--repeat`` and ``--object-strings`` (applied here, before any reading)."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--sessions", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--object-strings", action="store_true")
@@ -62,21 +63,35 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pd.set_option("future.infer_string", False)
+    return args
+
+
+def write_corpus(sessions: int, path: Path) -> None:
+    """``sessions`` simulated 10-minute Still-Face sessions as one events CSV."""
+    corpus = pd.concat(
+        [
+            simulate_session(TEN_MINUTES, session=f"d{i:04d}", coder="truth", seed=i)
+            for i in range(sessions)
+        ],
+        ignore_index=True,
+    )
+    write_events(corpus, path)
+
+
+def with_categories(events: pd.DataFrame) -> pd.DataFrame:
+    """The same table with categorical text columns (what a reader that deduplicates strings
+    would hand over): shows how much of the time goes to comparing Python strings."""
+    return events.astype({c: "category" for c in ("session", "coder", "tier", "code")})
+
+
+def main() -> None:
+    args = corpus_arguments(__doc__.splitlines()[0])
     scheme = load_scheme()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "corpus.csv"
-        corpus = pd.concat(
-            [
-                simulate_session(TEN_MINUTES, session=f"d{i:04d}", coder="truth", seed=i)
-                for i in range(args.sessions)
-            ],
-            ignore_index=True,
-        )
-        write_events(corpus, path)
+        write_corpus(args.sessions, path)
         events = read_events(path, scheme)
-        # the same table with categorical text columns (what a reader that deduplicates strings
-        # would hand over): shows how much of the time goes to comparing Python strings
-        categorical = events.astype({c: "category" for c in ("session", "coder", "tier", "code")})
+        categorical = with_categories(events)
         best, results = best_of_rounds(
             args.repeat,
             {

@@ -19,21 +19,23 @@ did, for both jobs: Arrow-backed strings read twice as fast but cost more to gro
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_metrics import TEN_MINUTES, best_of_rounds  # noqa: E402
+from bench_metrics import (  # noqa: E402
+    best_of_rounds,
+    corpus_arguments,
+    with_categories,
+    write_corpus,
+)
 
-from synchrony_coder import load_scheme, read_events, write_events  # noqa: E402
+from synchrony_coder import load_scheme, read_events  # noqa: E402
 from synchrony_coder.sequential import lag_table, window_table  # noqa: E402
-from synchrony_coder.simulate import simulate_session  # noqa: E402
 
 
 def analysis(events: pd.DataFrame, scheme) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -48,28 +50,13 @@ def analysis(events: pd.DataFrame, scheme) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sessions", type=int, default=1000)
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--object-strings", action="store_true")
-    args = ap.parse_args()
-    if args.object_strings:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pd.set_option("future.infer_string", False)
+    args = corpus_arguments(__doc__.splitlines()[0])
     scheme = load_scheme()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "corpus.csv"
-        corpus = pd.concat(
-            [
-                simulate_session(TEN_MINUTES, session=f"d{i:04d}", coder="truth", seed=i)
-                for i in range(args.sessions)
-            ],
-            ignore_index=True,
-        )
-        write_events(corpus, path)
+        write_corpus(args.sessions, path)
         events = read_events(path, scheme)
-        categorical = events.astype({c: "category" for c in ("session", "coder", "tier", "code")})
+        categorical = with_categories(events)
         best, results = best_of_rounds(
             args.repeat,
             {
