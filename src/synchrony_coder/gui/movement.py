@@ -255,15 +255,14 @@ class SessionMotion(QObject):
     def series(self, k: int, roi) -> tuple | None:
         """``(times on the events' clock, values)`` of one region, None while measuring."""
         motion = self.motion.get(k)
-        box = (roi.x, roi.y, roi.w, roi.h)
-        boxes = [] if motion is None else [(r.x, r.y, r.w, r.h) for r in motion.rois]
-        if box not in boxes:
+        boxes = [] if motion is None else [r.rect for r in motion.rois]
+        if roi.rect not in boxes:
             return None
         videos = self.document.videos
         table = motion_table(
             self.document.session.session_id,
             motion.times_ms,
-            motion.values[:, [boxes.index(box)]],
+            motion.values[:, [boxes.index(roi.rect)]],
             [roi.name],
             videos[k][1] - videos[0][1],  # the events are on the first camera's clock
         )

@@ -147,7 +147,7 @@ class RoiOverlay(QWidget):
         m = self.mapping()
         drag = self._drag
         for roi in self.regions.rois(self.k):
-            box = drag.box if drag is not None and drag.name == roi.name else _box(roi)
+            box = drag.box if drag is not None and drag.name == roi.name else roi.rect
             self._paint_region(p, m, roi.name, box, roi.name == self.selected)
         if drag is not None and drag.kind == "new":
             self._paint_region(p, m, "", drag.box, True)
@@ -203,7 +203,7 @@ class RoiOverlay(QWidget):
         m = self.mapping()
         rois = sorted(self.regions.rois(self.k), key=lambda r: (r.name != self.selected, r.w * r.h))
         for roi in rois:
-            rect = m.to_widget(*_box(roi))
+            rect = m.to_widget(*roi.rect)
             grown = rect.adjusted(-GRAB_PX, -GRAB_PX, GRAB_PX, GRAB_PX)
             if not grown.contains(QPointF(x, y)):
                 continue
@@ -238,7 +238,7 @@ class RoiOverlay(QWidget):
             cx, cy = self.mapping().corner(x, y)
             self._drag = _Drag("new", "", (x, y), (cx, cy, 0, 0), (cx, cy, 0, 0))
         else:
-            box = _box(next(r for r in self.regions.rois(self.k) if r.name == name))
+            box = next(r for r in self.regions.rois(self.k) if r.name == name).rect
             kind = "resize" if found[1] else "move"
             self._drag = _Drag(kind, name, (x, y), box, box, found[1])
 
@@ -367,10 +367,6 @@ class RoiOverlay(QWidget):
 
     def delete(self, name: str) -> bool:
         return self.regions.edit(self.k, remove_roi, name)
-
-
-def _box(roi: Roi) -> tuple[int, int, int, int]:
-    return (roi.x, roi.y, roi.w, roi.h)
 
 
 def _cursor(edges: str | None) -> Qt.CursorShape:

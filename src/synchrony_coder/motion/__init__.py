@@ -5,6 +5,8 @@
 - :mod:`.table`: the tidy motion table ``session, time_s, <roi>...``, read from CSV or from the MEA
   program's text output.
 - :mod:`.corpus`: many videos at once, in one process or on a Dask cluster, resumable.
+- :mod:`.cache`: one video's regions measured with progress and cancellation, cached beside it
+  (what the app uses).
 """
 
 from __future__ import annotations

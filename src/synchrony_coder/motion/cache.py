@@ -76,10 +76,6 @@ def _write(video: Path, threshold: float, times_ms, columns: dict[tuple, np.ndar
     atomic_write_bytes(cache_path(video), buf.getvalue())
 
 
-def _box(roi: Roi) -> tuple[int, int, int, int]:
-    return (roi.x, roi.y, roi.w, roi.h)
-
-
 def measure(
     video: str | Path,
     rois: Sequence[Roi],
@@ -123,13 +119,13 @@ def video_motion(
         raise ValueError("no region to measure")
     found = _read(video, threshold)
     times_ms, columns = found if found is not None else (None, {})
-    wanted = list(dict.fromkeys(_box(r) for r in rois))
+    wanted = list(dict.fromkeys(r.rect for r in rois))
     missing = [b for b in wanted if b not in columns]
     note = ""
     if missing:
         first = {}  # each rectangle measured once, named after (the first) region it is
         for roi in rois:
-            first.setdefault(_box(roi), roi)
+            first.setdefault(roi.rect, roi)
         done = measure(video, [first[b] for b in missing], threshold, index, progress, cancelled)
         if done is None:
             return None
@@ -144,5 +140,5 @@ def video_motion(
             _write(video, threshold, times_ms, columns)
         except WriteError as exc:
             note = f"motion energy not cached: {exc}"
-    values = np.column_stack([columns[_box(r)] for r in rois])
+    values = np.column_stack([columns[r.rect] for r in rois])
     return VideoMotion(rois, float(threshold), np.asarray(times_ms), values), note

@@ -75,8 +75,13 @@ class Roi:
             )
 
     @property
+    def rect(self) -> tuple[int, int, int, int]:
+        """``(x, y, w, h)``: what a region's motion depends on (its name does not)."""
+        return (self.x, self.y, self.w, self.h)
+
+    @property
     def box(self) -> str:
-        return f"{self.x},{self.y},{self.w},{self.h}"
+        return ",".join(map(str, self.rect))
 
     def check_fits(self, width: int, height: int, where: str) -> None:
         """Raise :class:`RoiError` unless the rectangle lies inside a ``width × height`` frame."""

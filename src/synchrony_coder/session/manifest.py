@@ -222,7 +222,7 @@ def save_rois(spec: SessionSpec, video: str | Path, rois: Sequence[Roi]) -> Path
     if rois:
         table = tomlkit.inline_table()
         for roi in rois:
-            table[roi.name] = [roi.x, roi.y, roi.w, roi.h]
+            table[roi.name] = list(roi.rect)
         entry["rois"] = table
     elif "rois" in entry:
         del entry["rois"]
