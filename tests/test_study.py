@@ -85,6 +85,21 @@ def test_init_again_adds_new_sessions_and_keeps_the_draw(tmp_path):
     assert set(again.reliability_sample()) - old == set(sample_for_reliability(new_ids, 0.5, 3))
 
 
+def test_init_says_what_the_archive_check_found(tmp_path, capsys):
+    videos = camera_files(tmp_path / "videos", range(1, 3))
+    (videos / "d03_1_face.mp4").write_bytes(b"not a video at all" * 50)
+    lab = tmp_path / "lab"
+    status, _, err = _cli(capsys, "study", "init", str(lab), "--videos", str(videos),
+                          "--pattern", PATTERN)  # fmt: skip
+    assert status == 0
+    archive = pd.read_csv(lab / "archive_check.csv")
+    assert archive["error"].notna().sum() == 1
+    assert (
+        f"archive check of 9 videos ({lab.resolve() / 'archive_check.csv'}): 8 unusual, "
+        "8 would code faster from a proxy (synchrony-coder proxy), 1 cannot be opened" in err
+    )
+
+
 def test_init_from_session_folders_takes_attributes_from_their_ids(tmp_path, capsys):
     for name in ("p07_t1", "p09_t2", "odd"):
         (tmp_path / name).mkdir()
@@ -265,3 +280,27 @@ def test_report_shows_the_effects_reliability_and_what_is_missing(lab, outputs):
     assert f'{IN_PROGRESS}</td><td class="l">cat: in progress, coded to 67% of the video' in text
     waiting = load_study(lab).reliability_sample()[-1]
     assert f'{waiting}</td><td class="l">double-coded; consensus not started' in text
+
+
+def test_report_pools_the_lag_table_over_every_analysed_session(lab, tmp_path):
+    """Counts and statistics of the report's lag-1 table against the brute force of
+    test_sequential over the files each session contributes, one pooled table for all of them."""
+    from synchrony_coder.study.report import write_study_report
+    from test_sequential import SCHEME, _close, _codes, brute_cell, brute_lag_tables
+
+    tables = write_study_report(load_study(lab), tmp_path / "report.html")
+    sources = _expected_sources(lab)
+    events = read_events([lab / s / f"coder_{c}.csv" for s, c in sources.items()])
+    tiers = [t.name for t in SCHEME.tiers if not t.is_state]
+    x = brute_lag_tables(events.assign(coder="analysed"), tiers, 1)[("all", "analysed", 1)]
+    names = [f"{t}:{c}" for t, c in _codes(tiers)]
+    got = tables.sequential
+    assert set(got["session"]) == {"all"} and set(got["lag"]) == {1}
+    assert len(got) == len(names) ** 2 and got["count"].sum() > 100
+    for row in got.itertuples(index=False):
+        g, t = names.index(row.given), names.index(row.target)
+        want = brute_cell(x, g, t)
+        for col in ("count", "expected", "adjusted_residual", "yules_q"):
+            _close(getattr(row, col), want[col], (row.given, row.target, col))
+    text = (tmp_path / "report.html").read_text()
+    assert "What follows what" in text and f"{sum(map(sum, x))} transitions" in text

@@ -181,11 +181,11 @@ def run_init(args: argparse.Namespace) -> int:
     )
     if res.archive is not None:
         a = res.archive
-        unreadable = int(a["error"].notna().sum())
+        unreadable = int((a["error"].fillna("") != "").sum())
         unusual = int((a["unusual"].fillna("") != "").sum())
         proxies = int(a["proxy_advised"].fillna(False).astype(bool).sum())
         print(
-            f"archive check of {len(a)} videos ({study.path / ARCHIVE_FILE}): {unusual} unusual, "
+            f"archive check of {len(a)} videos ({study.root / ARCHIVE_FILE}): {unusual} unusual, "
             f"{proxies} would code faster from a proxy (synchrony-coder proxy), {unreadable} "
             "cannot be opened",
             file=sys.stderr,

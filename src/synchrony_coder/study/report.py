@@ -3,8 +3,9 @@
 One self-contained file, as the reliability report: per-phase group summaries of every metric
 with the still-face and reunion effects (:mod:`.effects`), figures as Still-Face papers draw them
 (phase means with 95% CIs over each dyad's line; engagement shares per phase), reliability over the
-double-coded sessions (SCIENCE.md §4: time-unit and event kappa, alpha, ICC of the metrics), and
-the sessions that are missing or incomplete.
+double-coded sessions (SCIENCE.md §4: time-unit and event kappa, alpha, ICC of the metrics), what
+follows what (the lag-1 table of the point tiers pooled over the analysed sessions, SCIENCE.md §7),
+and the sessions that are missing or incomplete.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from ..metrics import session_metrics
 from ..reliability import metric_agreement, reliability_table
 from ..report_html import CSS, figure_img, grade, html_table
 from ..scheme import Scheme
+from ..sequential import POOLED, lag_table
+from ..sequential.plots import heatmap_html
 from .consensus import CONSENSUS
 from .effects import by_phase, metric_columns, phase_summaries, still_face_effects
 from .export import analysis_events
@@ -48,6 +51,7 @@ class ReportTables:
     reliability: pd.DataFrame  # per session × tier over the double-coded sessions
     icc: pd.DataFrame  # per phase × metric
     problems: pd.DataFrame  # session, problem
+    sequential: pd.DataFrame  # lag-1 rows of the point tiers, pooled over the analysed sessions
 
 
 def phases_of(scheme: Scheme, metrics: pd.DataFrame) -> list[str]:
@@ -332,9 +336,41 @@ def write_study_report(
     effects = still_face_effects(metrics, phases)
     rel, icc = _reliability(study, scheme, unit, tolerance, **kw)
     problems = session_problems(study, status, sources, metrics, phases)
-    tables = ReportTables(metrics, summaries, effects, rel, icc, problems)
+    sequential = pooled_lag_table(events, scheme)
+    tables = ReportTables(metrics, summaries, effects, rel, icc, problems, sequential)
     atomic_write_text(Path(path), _html(study, scheme, tables, sources, phases, status, coder))
     return tables
+
+
+ANALYSED = "analysed"  # the coder of the report's pooled lag table: whoever each session's is
+
+
+def pooled_lag_table(events: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
+    """Lag-1 statistics of the scheme's point tiers, one table summed over every analysed session
+    (whichever coder each session's events come from), as GSEQ pools (Bakeman & Quera, 2011).
+
+    No rows when the scheme has no point tier or no session was analysed.
+    """
+    tiers = [t.name for t in scheme.tiers if not t.is_state]
+    if not tiers or not len(events):
+        return pd.DataFrame(columns=["session", "coder", "given", "target", "lag"])
+    table = lag_table(events.assign(coder=ANALYSED), scheme, tiers=tiers, max_lag=1)
+    return table[table["session"] == POOLED].reset_index(drop=True)
+
+
+def _sequential_section(table: pd.DataFrame, n_sessions: int) -> list[str]:
+    if not len(table) or not table["count"].sum():
+        return []
+    return [
+        "<h2>What follows what</h2>",
+        f"<p class='note'>Lag-1 transitions between the point codes, pooled over the "
+        f"{n_sessions} analysed sessions ({int(table['count'].sum())} transitions; each "
+        "session's table first, then summed, as GSEQ pools). Cells show the adjusted residual z "
+        "(Allison &amp; Liker, 1982) and the count; * |z| ≥ 1.96. Bakeman &amp; Quera (2011, "
+        "ch. 9). <code>synchrony-coder sequential</code> gives every lag, session and "
+        "statistic.</p>",
+        heatmap_html(table, title="Lag 1, pooled over the analysed sessions"),
+    ]
 
 
 def _html(study, scheme, t: ReportTables, sources, phases, status, coder) -> str:
@@ -385,6 +421,7 @@ def _html(study, scheme, t: ReportTables, sources, phases, status, coder) -> str
     else:
         parts.append("<p>Fewer than two phases are coded: no phase effects to test.</p>")
     parts += ["<h2>Per-phase group summaries</h2>", _summary_table(t.summaries, phases)]
+    parts += _sequential_section(t.sequential, len(sources))
     parts.append("<h2>Reliability over the double-coded sessions</h2>")
     if len(t.reliability):
         both = t.reliability[t.reliability["n_coders"] > 1]
