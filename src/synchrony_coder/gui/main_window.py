@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks(
             self._docks[:2], [codes_h, self.height() - codes_h], Qt.Orientation.Vertical
         )
-        self.resizeDocks([self._docks[0]], [420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self._docks[0]], [490], Qt.Orientation.Horizontal)  # 4 phases fit
         self.resizeDocks([self._docks[2]], [240], Qt.Orientation.Vertical)
         state = settings.app_settings().value("windowState")
         if state is not None:
