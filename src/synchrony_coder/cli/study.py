@@ -126,7 +126,11 @@ def register(sub) -> None:
         subs,
         "report",
         "HTML report: Still-Face effects, reliability, missing sessions",
-        ["report lab/ -o report.html", "report lab/ -o report.html --stats effects.csv"],
+        [
+            "report lab/ -o report.html",
+            "report lab/ -o report.html --stats effects.csv",
+            "report lab/ -o report.html --by visit",
+        ],
         "Per-phase group summaries of every metric with the still-face and reunion effects "
         "(rm-ANOVA, paired contrasts with effect sizes and CIs; pingouin), figures, reliability "
         "over the double-coded sessions, and the sessions missing or incomplete.",
@@ -135,6 +139,11 @@ def register(sub) -> None:
     r.add_argument("--unit", type=seconds, default=0.1, help="reliability time unit (s)")
     r.add_argument("--tolerance", type=seconds_or_zero, default=1.0, help="onset tolerance (s)")
     r.add_argument("--stats", metavar="OUT.csv", help="also write the effects table as CSV")
+    r.add_argument(
+        "--by",
+        metavar="ATTRIBUTE",
+        help="a session attribute (e.g. visit): effects and summaries for each of its values apart",
+    )
     r.add_argument("-o", "--output", required=True, metavar="OUT.html", help="the report")
     r.set_defaults(handler=run_report)
 
@@ -243,6 +252,7 @@ def run_report(args: argparse.Namespace) -> int:
         args.output,
         unit=args.unit,
         tolerance=args.tolerance,
+        by=args.by,
         **_analysis(args),
     )
     if args.stats:

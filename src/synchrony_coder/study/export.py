@@ -13,10 +13,17 @@ from ..storage import atomic_write_bytes, atomic_write_text
 from .consensus import CONSENSUS
 from .folder import Study, StudyError, done_path
 
-__all__ = ["analysis_events", "study_events", "study_metrics", "table_bytes", "write_table"]
+__all__ = [
+    "analysis_events",
+    "study_events",
+    "study_metrics",
+    "table_bytes",
+    "with_attributes",
+    "write_table",
+]
 
 
-def _with_attributes(study: Study, table: pd.DataFrame) -> pd.DataFrame:
+def with_attributes(study: Study, table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with the study's session attributes as columns right after ``session``."""
     if not study.attributes:
         return table
@@ -49,7 +56,7 @@ def study_events(study: Study, coders: list[str] | None = None) -> pd.DataFrame:
             path = s.spec.events_path(coder)
             if path.exists():
                 paths.append(path)
-    return _with_attributes(study, read_events(paths, scheme))
+    return with_attributes(study, read_events(paths, scheme))
 
 
 def analysis_events(
@@ -102,7 +109,7 @@ def study_metrics(
     table = session_metrics(
         events, study.load_scheme(), window=window, repair_within=repair_within, by_phase=True
     )
-    return _with_attributes(study, table)
+    return with_attributes(study, table)
 
 
 def table_bytes(table: pd.DataFrame, suffix: str, events: bool = False) -> bytes:

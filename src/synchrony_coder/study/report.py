@@ -27,8 +27,8 @@ from ..sequential import POOLED, lag_table
 from ..sequential.plots import heatmap_html
 from .consensus import CONSENSUS
 from .effects import by_phase, metric_columns, phase_summaries, still_face_effects
-from .export import analysis_events
-from .folder import Study
+from .export import analysis_events, with_attributes
+from .folder import Study, StudyError
 from .status import DONE, NOT_STARTED, study_status
 
 __all__ = ["ReportTables", "double_coded", "session_problems", "write_study_report"]
@@ -320,26 +320,65 @@ def write_study_report(
     repair_within: float = 2.0,
     unit: float = 0.1,
     tolerance: float = 1.0,
+    by: str | None = None,
 ) -> ReportTables:
     """Write the study's HTML report to ``path``; returns the tables behind it.
 
     The analysed events are :func:`~synchrony_coder.study.export.analysis_events`' (the consensus
-    where a session has one, else its primary coder; or one named coder).
+    where a session has one, else its primary coder; or one named coder). ``by`` names a session
+    attribute (``visit``): the Still-Face effects and summaries are then computed for each of its
+    values apart, so that a dyad seen at several visits is not counted as several subjects; the
+    metrics, summaries and effects tables get that attribute as a column.
     """
     scheme = study.load_scheme()
+    if by is not None and by not in study.attributes:
+        raise StudyError(
+            f"{study.path}: no session attribute {by!r} to report by (attributes: "
+            f"{', '.join(study.attributes) or 'none; see study init --pattern'})"
+        )
     status = study_status(study)
     events, sources = analysis_events(study, coder, done_only)
     kw = {"window": window, "repair_within": repair_within}
     metrics = session_metrics(events, scheme, by_phase=True, **kw)
     phases = phases_of(scheme, metrics)
-    summaries = phase_summaries(metrics, phases)
-    effects = still_face_effects(metrics, phases)
+    if by is None:
+        summaries = phase_summaries(metrics, phases)
+        effects = still_face_effects(metrics, phases)
+    else:
+        metrics = with_attributes(study, metrics)
+        metrics = metrics[
+            ["session", by, *(c for c in metrics.columns[1:] if c not in study.attributes)]
+        ]
+        parts = [(v, part.drop(columns=by)) for v, part in _groups(metrics, by)]
+        summaries = _stacked(by, [(v, phase_summaries(m, phases)) for v, m in parts])
+        effects = _stacked(by, [(v, still_face_effects(m, phases)) for v, m in parts])
     rel, icc = _reliability(study, scheme, unit, tolerance, **kw)
     problems = session_problems(study, status, sources, metrics, phases)
     sequential = pooled_lag_table(events, scheme)
     tables = ReportTables(metrics, summaries, effects, rel, icc, problems, sequential)
-    atomic_write_text(Path(path), _html(study, scheme, tables, sources, phases, status, coder))
+    text = _html(study, scheme, tables, sources, phases, status, coder, by)
+    atomic_write_text(Path(path), text)
     return tables
+
+
+def _groups(table: pd.DataFrame, by: str) -> list[tuple[str, pd.DataFrame]]:
+    """The rows of each value of ``by``, values in natural order (``2`` before ``10``)."""
+    values = list(dict.fromkeys(table[by].astype(str)))
+    values.sort(key=lambda v: (0, float(v), v) if _is_number(v) else (1, 0.0, v))
+    return [(v, table[table[by].astype(str) == v]) for v in values]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _stacked(by: str, parts: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """Each group's table with the group's value as a first column ``by``, one after another."""
+    return pd.concat([t.assign(**{by: v})[[by, *t.columns]] for v, t in parts], ignore_index=True)
 
 
 ANALYSED = "analysed"  # the coder of the report's pooled lag table: whoever each session's is
@@ -373,7 +412,32 @@ def _sequential_section(table: pd.DataFrame, n_sessions: int) -> list[str]:
     ]
 
 
-def _html(study, scheme, t: ReportTables, sources, phases, status, coder) -> str:
+def _part(table: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
+    """The rows of one group of a stacked table, without the group column."""
+    return table[table[by].astype(str) == value].drop(columns=by).reset_index(drop=True)
+
+
+def _effects_section(metrics, summaries, effects, phases, scheme: Scheme) -> list[str]:
+    """The effects tables and figures of one group of sessions."""
+    anova, pairs = _effects_tables(summaries, effects, phases)
+    parts = [
+        "<h3>Phase means and the repeated-measures ANOVA</h3>",
+        anova,
+        "<h3>Paired contrasts</h3>",
+        pairs,
+    ]
+    fig = _engagement_figure(metrics, phases, scheme)
+    if fig is not None:
+        parts += ["<h3>Engagement per phase (means over sessions)</h3>", figure_img(fig)]
+    return parts + [
+        "<h3>Every metric per phase</h3>",
+        "<p class='note'>Grey: each session; black: mean with its 95% CI; stars: Holm-"
+        "corrected paired contrasts of neighbouring phases.</p>",
+        figure_img(_metric_grid(metrics, summaries, effects, phases, scheme)),
+    ]
+
+
+def _html(study, scheme, t: ReportTables, sources, phases, status, coder, by=None) -> str:
     n_sessions = len(study.sessions)
     used = sources["source_coder"].value_counts()
     who = ", ".join(f"{c}: {n}" for c, n in used.items())
@@ -393,34 +457,45 @@ def _html(study, scheme, t: ReportTables, sources, phases, status, coder) -> str
         + (f" · <b>{unfinished} analysed files not marked done</b>" if unfinished else "")
         + "</p>",
     ]
+    groups = (
+        [("", t.metrics, t.summaries, t.effects)]
+        if by is None
+        else [
+            (f"{by} {v}", m.drop(columns=by), _part(t.summaries, by, v), _part(t.effects, by, v))
+            for v, m in _groups(t.metrics, by)
+        ]
+    )
     if len(phases) >= 2:
-        anova, pairs = _effects_tables(t.summaries, t.effects, phases)
+        split = by is not None or not study.attributes
         parts += [
-            "<h2>Still-Face effects</h2>",
-            "<p class='note'>Sessions are the subjects. One-way repeated-measures ANOVA over the "
+            "<h2>Still-Face effects" + (f", each {html.escape(by)} apart" if by else "") + "</h2>",
+            "<p class='note'>Sessions are the subjects"
+            + (
+                ""
+                if split
+                else " (a dyad seen at several visits counts once per session; "
+                "<code>--by ATTRIBUTE</code> reports each value apart)"
+            )
+            + ". One-way repeated-measures ANOVA over the "
             "phases (sessions with every phase; Greenhouse–Geisser corrected p, generalised "
             "η²); paired contrasts of consecutive phases (Δ = later − earlier, with its 95% CI; "
             "Cohen's d<sub>av</sub> with its 95% CI, Lakens 2013; Holm-corrected p over the "
             "two contrasts; * p &lt; .05, ** p &lt; .01, *** p &lt; .001). Computed with "
             "pingouin (Vallat, 2018). Tronick et al. (1978); Mesman, van IJzendoorn &amp; "
             "Bakermans-Kranenburg (2009).</p>",
-            "<h3>Phase means and the repeated-measures ANOVA</h3>",
-            anova,
-            "<h3>Paired contrasts</h3>",
-            pairs,
         ]
-        fig = _engagement_figure(t.metrics, phases, scheme)
-        if fig is not None:
-            parts += ["<h3>Engagement per phase (means over sessions)</h3>", figure_img(fig)]
-        parts += [
-            "<h3>Every metric per phase</h3>",
-            "<p class='note'>Grey: each session; black: mean with its 95% CI; stars: Holm-"
-            "corrected paired contrasts of neighbouring phases.</p>",
-            figure_img(_metric_grid(t.metrics, t.summaries, t.effects, phases, scheme)),
-        ]
+        for label, metrics, summaries, effects in groups:
+            if label:
+                n = metrics["session"].nunique()
+                parts.append(f"<h2 class='group'>{html.escape(label)} · {n} sessions</h2>")
+            parts += _effects_section(metrics, summaries, effects, phases, scheme)
     else:
         parts.append("<p>Fewer than two phases are coded: no phase effects to test.</p>")
-    parts += ["<h2>Per-phase group summaries</h2>", _summary_table(t.summaries, phases)]
+    parts.append("<h2>Per-phase group summaries</h2>")
+    for label, _, summaries, _ in groups:
+        if label:
+            parts.append(f"<h3>{html.escape(label)}</h3>")
+        parts.append(_summary_table(summaries, phases))
     parts += _sequential_section(t.sequential, len(sources))
     parts.append("<h2>Reliability over the double-coded sessions</h2>")
     if len(t.reliability):
