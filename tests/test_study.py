@@ -80,9 +80,36 @@ def test_init_again_adds_new_sessions_and_keeps_the_draw(tmp_path):
     again = load_study(lab)
     assert len(again.sessions) == 12 and again.seed == 3 and again.fraction == 0.5
     old = set(first.reliability_sample())
-    new_ids = [f"d{d:02d}_{v}" for d in range(4, 7) for v in (1, 2)]
-    assert old <= set(again.reliability_sample())
-    assert set(again.reliability_sample()) - old == set(sample_for_reliability(new_ids, 0.5, 3))
+    assert first.reliability_sample() == sample_for_reliability(
+        [f"d{d:02d}_{v}" for d in range(1, 4) for v in (1, 2)], 0.5, 3
+    )
+    assert old <= set(again.reliability_sample()) and len(again.reliability_sample()) == 6
+
+
+def _session_folder(root: Path, name: str) -> None:
+    (root / name).mkdir(parents=True)
+    (root / name / "coder_zoe.csv").write_text("session,coder,tier,code,onset_s,offset_s\n")
+
+
+@pytest.mark.parametrize("batch", [1, 3, 10])
+def test_the_draw_keeps_its_share_however_sessions_arrive(tmp_path, batch):
+    """ceil(fraction · n) drawn after every init, earlier draws kept, whether sessions come one
+    at a time, in threes or all at once, and also folders copied in by hand (not yet listed)."""
+    ids = [f"p{k:02d}" for k in range(20)]
+    drawn: set[str] = set()
+    for start in range(0, len(ids), batch):
+        for name in ids[start : start + batch]:
+            _session_folder(tmp_path, name)  # copied in by hand, then init
+        assert main(["study", "init", str(tmp_path), "--fraction", "0.2", "--seed", "5"]) == 0
+        study = load_study(tmp_path)
+        n = min(len(ids), start + batch)
+        assert len(study.sessions) == n
+        now = set(study.reliability_sample())
+        assert drawn <= now and len(now) == math.ceil(0.2 * n)
+        drawn = now
+    if batch == 10:  # the first batch is sample-reliability's draw
+        first = sample_for_reliability(ids[:10], 0.2, 5)
+        assert set(first) <= drawn
 
 
 def test_init_says_what_the_archive_check_found(tmp_path, capsys):
@@ -347,3 +374,15 @@ def test_report_pools_the_lag_table_over_every_analysed_session(lab, tmp_path):
             _close(getattr(row, col), want[col], (row.given, row.target, col))
     text = (tmp_path / "report.html").read_text()
     assert "What follows what" in text and f"{sum(map(sum, x))} transitions" in text
+
+
+def test_report_of_a_study_nobody_has_coded_yet_lists_what_is_missing(tmp_path, capsys):
+    for name in ("p01", "p02"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "session.toml").write_text(f'session = "{name}"\n')
+    assert main(["study", "init", str(tmp_path), "--coders", "ann"]) == 0
+    status, _, err = _cli(capsys, "study", "report", str(tmp_path), "-o", str(tmp_path / "r.html"))
+    assert status == 0, err
+    text = (tmp_path / "r.html").read_text()
+    assert "Fewer than two phases are coded" in text
+    assert text.count('</td><td class="l">not coded yet') == 2

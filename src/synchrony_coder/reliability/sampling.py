@@ -20,7 +20,18 @@ def sample_for_reliability(
     """
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], not {fraction}")
+    return draw_sessions(sessions, reliability_count(len(set(map(str, sessions))), fraction), seed)
+
+
+def reliability_count(n: int, fraction: float) -> int:
+    """How many of ``n`` sessions a fraction asks for: ``ceil(fraction · n)``."""
+    return min(n, math.ceil(round(fraction * n, 9)))
+
+
+def draw_sessions(sessions: Sequence[str], k: int, seed: int | Sequence[int] = 0) -> list[str]:
+    """``k`` of the distinct ``sessions`` (sorted first) drawn without replacement with
+    ``numpy.random.default_rng(seed)``, returned sorted; all of them when there are fewer."""
     pool = sorted(set(map(str, sessions)))
-    k = min(len(pool), math.ceil(round(fraction * len(pool), 9)))
+    k = max(0, min(len(pool), k))
     chosen = np.random.default_rng(seed).choice(len(pool), size=k, replace=False)
     return sorted(pool[i] for i in chosen)

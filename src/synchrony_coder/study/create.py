@@ -187,7 +187,7 @@ def init_study(
         study = load_study(root)
         if study.sample is None:  # freeze the draw before sessions are added
             study = replace(study, sample=tuple(study.reliability_sample()))
-        listed = list(study.sessions)
+        listed = list(study.sessions[: study.n_listed])  # folders found besides them are new
     else:
         study = Study(root=root, name=root.name, seed=new_seed(), sample=())
         listed = []

@@ -31,6 +31,14 @@ EFFECT_COLUMNS = [
 _ID = {"session", "coder", "phase"}
 
 
+DESIGN_COLUMNS = ("coded_s",)  # a phase's coded length: set by the design, not an effect
+
+
+def effect_columns(metrics: pd.DataFrame) -> list[str]:
+    """The metrics whose phase effects are tested: all but those the design sets."""
+    return [c for c in metric_columns(metrics) if c not in DESIGN_COLUMNS]
+
+
 def metric_columns(metrics: pd.DataFrame) -> list[str]:
     """The metric columns of a metrics table: SCIENCE.md §3's, then the engagement shares."""
     numeric = [
@@ -52,7 +60,9 @@ def by_phase(
     """Each metric as a sessions × phases table (one value per session and phase)."""
     part = metrics[metrics["phase"].isin(phases)].drop_duplicates(["session", "phase"])
     wide = part.set_index(["session", "phase"])[list(metric_cols)].unstack("phase")
-    return {m: wide[m].reindex(columns=list(phases)) for m in metric_cols}
+    present = set(wide.columns.get_level_values(0))
+    none = pd.DataFrame(index=wide.index, columns=list(phases), dtype=float)  # no session coded
+    return {m: wide[m].reindex(columns=list(phases)) if m in present else none for m in metric_cols}
 
 
 def phase_summaries(
@@ -130,7 +140,8 @@ def still_face_effects(
     metrics : per session × phase (as :func:`synchrony_coder.metrics.session_metrics` with
         ``by_phase=True`` gives; one coder per session).
     phases : the phases in the paradigm's order (``play, still_face, reunion``).
-    metric_cols : the metrics (default: every numeric column).
+    metric_cols : the metrics (default: every numeric column but ``coded_s``, which the design
+        sets).
 
     Returns
     -------
@@ -148,7 +159,7 @@ def still_face_effects(
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        tables = by_phase(metrics, phases, metric_cols or metric_columns(metrics))
+        tables = by_phase(metrics, phases, metric_cols or effect_columns(metrics))
         for metric, wide in tables.items():
             rows.append(_anova(metric, wide))
             pairs = [_paired(metric, wide, a, b) for a, b in contrasts(phases)]

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..events import atomic_write_text
-from ..reliability import sample_for_reliability
+from ..reliability.sampling import draw_sessions, reliability_count, sample_for_reliability
 from ..scheme import Scheme, load_scheme
 from ..session import MANIFEST, SessionError, SessionSpec, find_session
 from ..session.manifest import VIDEO_SUFFIXES
@@ -93,6 +93,7 @@ class Study:
     seed: int = 0
     sample: tuple[str, ...] | None = None  # None: drawn from every session with the seed
     sessions: tuple[StudySession, ...] = ()
+    n_listed: int = 0  # the first n_listed sessions are listed in study.toml; the rest were found
 
     @property
     def path(self) -> Path:
@@ -222,6 +223,7 @@ def load_study(root: str | Path) -> Study:
         seed=seed,
         sample=sample,
         sessions=tuple(sessions),
+        n_listed=len(raw),
     )
 
 
@@ -272,16 +274,29 @@ def new_seed() -> int:
 def with_sessions(study: Study, sessions: Iterable[StudySession]) -> Study:
     """``study`` with ``sessions`` added (those it has keep their place and attributes).
 
-    New sessions get their own reliability draw with the study's fraction and seed, so adding
-    dyads never changes which earlier sessions were chosen.
+    The reliability draw grows with the study and never changes: the first sessions get
+    ``sample-reliability``'s draw with the study's fraction and seed; later ones as many more as
+    keep the drawn share at ``ceil(fraction · n)`` of all n sessions, drawn at random from the
+    new ones (seeded by the study's seed and n). So a lab adding dyads one at a time or all at
+    once double-codes the same share.
     """
     have = {s.session for s in study.sessions}
     new = [s for s in sessions if s.session not in have]
-    sample = study.sample
+    sample = set(study.sample or ())
     if new:
-        drawn = sample_for_reliability([s.session for s in new], study.fraction, study.seed)
-        sample = tuple(sorted({*(sample or ()), *drawn}))
-    return replace(study, sessions=(*study.sessions, *new), sample=sample)
+        ids = [s.session for s in new]
+        if not have:
+            drawn = sample_for_reliability(ids, study.fraction, study.seed)
+        else:
+            total = len(have) + len(ids)
+            need = reliability_count(total, study.fraction) - len(sample & (have | set(ids)))
+            drawn = draw_sessions(ids, need, (study.seed, total))
+        sample |= set(drawn)
+    return replace(
+        study,
+        sessions=(*study.sessions, *new),
+        sample=tuple(sorted(sample)) if new or study.sample is not None else None,
+    )
 
 
 def done_path(spec: SessionSpec, coder: str) -> Path:

@@ -26,7 +26,13 @@ from ..scheme import Scheme
 from ..sequential import POOLED, lag_table
 from ..sequential.plots import heatmap_html
 from .consensus import CONSENSUS
-from .effects import by_phase, metric_columns, phase_summaries, still_face_effects
+from .effects import (
+    by_phase,
+    effect_columns,
+    metric_columns,
+    phase_summaries,
+    still_face_effects,
+)
 from .export import analysis_events, with_attributes
 from .folder import Study, StudyError
 from .status import DONE, NOT_STARTED, study_status
@@ -244,7 +250,7 @@ def _metric_grid(metrics, summaries, effects, phases, scheme: Scheme):
 
     from ..metrics.plots import STYLE
 
-    cols = [m for m in metric_columns(metrics) if metrics[m].notna().any()]
+    cols = [m for m in effect_columns(metrics) if metrics[m].notna().any()]
     tables = by_phase(metrics, phases, cols)
     ncol = 5
     nrow = -(-len(cols) // ncol)
