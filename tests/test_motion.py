@@ -193,6 +193,8 @@ def test_cli_motion_table_and_rois_from_session_toml(video, tmp_path):
     done = run_cli("motion", str(video), "--roi", "edge=200,200,100,20", "--threshold", "9")
     assert done.returncode == 0, done.stderr
     assert set(pd.read_csv(io.StringIO(done.stdout))["edge"].dropna()) == {1.0}
+    done = run_cli("motion", str(video), "--roi", "edge=200,200,100")  # a usage error
+    assert done.returncode == 2 and "write NAME=x,y,w,h" in done.stderr
 
 
 def test_save_rois_without_manifest_and_removal(video, tmp_path):

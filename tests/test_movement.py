@@ -408,6 +408,30 @@ def test_cli_movement_sync_errors_are_one_line(tmp_path):
     assert done.returncode == 1 and "no 'caregiver' column" in done.stderr
 
 
+def test_cli_movement_sync_says_why_rows_are_empty(tmp_path):
+    path = tmp_path / "motion.csv"
+    motion_corpus(1, seconds=200).to_csv(path, index=False)
+    events = tmp_path / "coded.csv"
+    events.write_text(
+        "session,coder,tier,code,onset_s,offset_s\n"
+        "d0,alice,phase,play,0.000,40.000\nd0,alice,phase,still_face,40.000,200.000\n"
+    )
+    done = run_cli("movement-sync", str(path), "--phases", str(events), "--surrogates", "3",
+                   "--seed", "1")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = pd.read_csv(io.StringIO(done.stdout))
+    windows = summary.set_index("phase")["n_windows"]
+    assert windows["play"] == 0 and windows["still_face"] > 0 and windows["all"] > 0
+    assert summary["surrogate_mean"].isna().all()
+    lines = done.stderr.strip().splitlines()
+    assert lines == [
+        "1 of 3 rows have no window (d0 play): a window reads 65 s of motion (--window 60 plus "
+        "--lag 5) inside the session or phase; a shorter --window gives some",
+        "surrogate dyads pair one session's infant with another's caregiver: 1 session given, "
+        "so the surrogate columns are empty; give more sessions, or use --surrogate-kind segments",
+    ]
+
+
 def test_cli_plot_movement(tmp_path):
     path = tmp_path / "motion.csv"
     motion_corpus(2).to_csv(path, index=False)

@@ -386,3 +386,34 @@ def test_report_of_a_study_nobody_has_coded_yet_lists_what_is_missing(tmp_path, 
     text = (tmp_path / "r.html").read_text()
     assert "Fewer than two phases are coded" in text
     assert text.count('</td><td class="l">not coded yet') == 2
+
+
+def test_a_file_whose_rows_name_another_session_or_coder_is_refused(lab, tmp_path, capsys):
+    study = tmp_path / "lab"
+    shutil.copytree(lab, study, symlinks=True)
+    sessions = sorted(p for p in study.iterdir() if (p / "coder_ann.csv").exists())
+    wrong = sessions[1] / "coder_ann.csv"
+    shutil.copy(sessions[0] / "coder_ann.csv", wrong)  # another session's rows
+    for action in (["export", "-o", str(tmp_path / "all.csv")], ["metrics"]):
+        status, _, err = _cli(capsys, "study", action[0], str(study), *action[1:])
+        assert status == 1
+        assert err.startswith(f"synchrony-coder: error: {wrong}:2: session: '{sessions[0].name}', ")
+        assert f"but the file is in session {sessions[1].name}'s folder" in err
+    text = wrong.read_text().replace(",ann,", ",zed,")  # back in place, but another coder's rows
+    wrong.write_text(text.replace(f"{sessions[0].name},", f"{sessions[1].name},"))
+    status, _, err = _cli(capsys, "study", "export", str(study), "-o", str(tmp_path / "all.csv"))
+    assert status == 1 and f"{wrong}:2: coder: 'zed', but the file is coder_ann.csv" in err
+
+
+def test_init_of_a_missing_folder_is_refused_and_an_empty_one_said(tmp_path, capsys):
+    status, _, err = _cli(capsys, "study", "init", str(tmp_path / "typo"))
+    assert status == 1 and f"{tmp_path / 'typo'}: no such folder" in err
+    assert not (tmp_path / "typo").exists()
+    status, _, err = _cli(capsys, "study", "init", str(tmp_path))
+    assert status == 0 and f"{tmp_path}: no session folders found" in err
+
+
+def test_export_to_a_suffix_it_cannot_write_is_refused(lab, tmp_path, capsys):
+    status, _, err = _cli(capsys, "study", "export", str(lab), "-o", str(tmp_path / "all.xlsx"))
+    assert status == 1 and "all.xlsx: write a .csv or a .parquet file" in err
+    assert not (tmp_path / "all.xlsx").exists()

@@ -45,6 +45,7 @@ def register(sub) -> None:
         "--roi",
         action="append",
         default=[],
+        type=_roi,
         metavar="NAME=x,y,w,h",
         help="a region of interest (repeat for each; e.g. infant=0,0,320,480)",
     )
@@ -105,15 +106,24 @@ def run_motion(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _roi(text: str):
+    """argparse type of --roi: a malformed region is a usage error (one line, exit 2)."""
+    from ..motion import RoiError, parse_roi
+
+    try:
+        return parse_roi(text)
+    except RoiError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parts_folder(output: str) -> Path:
     return Path(f"{output}.parts")
 
 
 def _from_videos(args: argparse.Namespace):
-    from ..motion import parse_roi
     from ..motion.corpus import extract
 
-    given = tuple(parse_roi(text) for text in args.roi)
+    given = tuple(args.roi)
     jobs = [_job(Path(v), given, args.threshold, args.session) for v in args.inputs]
     parts = None if args.output in (None, "-") else _parts_folder(args.output)
     tty = sys.stderr.isatty()

@@ -108,7 +108,11 @@ def register(sub) -> None:
         help="segment length for --surrogate-kind segments, s (default 30)",
     )
     p.add_argument(
-        "--table", default=None, metavar="TABLE", help="write the window × lag table here"
+        "--table",
+        default=None,
+        metavar="TABLE",
+        help="write the window × lag table here (a row's start_s…end_s spans the window and the "
+        "lag it reads: W + L s)",
     )
     p.add_argument("-o", "--output", default=None, help="write the summary here instead of stdout")
     p.set_defaults(handler=run_movement)
@@ -168,12 +172,35 @@ def run_movement(args: argparse.Namespace) -> int:
             args.segment,
             phases,
         )
+    _say_what_is_empty(summary, settings, len(pairs), args)
     if steps.describe():
         summary["preprocessing"] = steps.describe()
     if args.table:
         emit(ccf_table(ccfs).to_csv(**CSV), args.table)
     emit(summary.to_csv(**CSV), args.output)
     return EXIT_OK
+
+
+def _say_what_is_empty(summary, settings, n_sessions: int, args: argparse.Namespace) -> None:
+    """One line on stderr for each reason rows of the summary are left empty."""
+    empty = summary[summary["n_windows"] == 0]
+    if len(empty):
+        need = settings.window_s + settings.lag_s
+        which = ", ".join(f"{r.session} {r.phase}" for r in empty.head(4).itertuples())
+        more = f" and {len(empty) - 4} more" if len(empty) > 4 else ""
+        print(
+            f"{len(empty)} of {len(summary)} rows have no window ({which}{more}): a window "
+            f"reads {need:g} s of motion (--window {settings.window_s:g} plus --lag "
+            f"{settings.lag_s:g}) inside the session or phase; a shorter --window gives some",
+            file=sys.stderr,
+        )
+    if args.surrogates and args.surrogate_kind == "dyads" and n_sessions < 2:
+        print(
+            f"surrogate dyads pair one session's infant with another's caregiver: {n_sessions} "
+            "session given, so the surrogate columns are empty; give more sessions, or use "
+            "--surrogate-kind segments",
+            file=sys.stderr,
+        )
 
 
 def run_movement_plot(args: argparse.Namespace) -> int:

@@ -171,6 +171,12 @@ def run_init(args: argparse.Namespace) -> int:
     study = res.study
     for path, why in res.skipped:
         print(f"skipped {path}: {why}", file=sys.stderr)
+    if not study.sessions:
+        print(
+            f"{study.root}: no session folders found (a session folder holds session.toml, a "
+            "coder_NAME.csv or its videos; or give --videos FOLDER --pattern ...)",
+            file=sys.stderr,
+        )
     import pandas as pd
 
     sample = set(study.reliability_sample())

@@ -167,7 +167,7 @@ def init_study(
 
     Parameters
     ----------
-    root : the study folder (made if missing).
+    root : the study folder (made if missing when ``videos`` are given).
     videos : a folder of camera files (searched recursively); each session found by ``pattern``
         gets a session folder in ``root`` referring to its videos (or linking them with ``link``).
     pattern : e.g. ``"{dyad}_{visit}_{camera}.mp4"``. Without ``videos`` it is matched against
@@ -182,6 +182,11 @@ def init_study(
     :class:`InitResult`
     """
     root = Path(root).resolve()
+    if videos is None and not root.is_dir():
+        raise StudyError(
+            f"{root}: no such folder (a study is made of the session folders in it; to make "
+            "one from camera files give --videos FOLDER --pattern ...)"
+        )
     root.mkdir(parents=True, exist_ok=True)
     if (root / STUDY_FILE).exists():
         study = load_study(root)

@@ -55,8 +55,40 @@ def study_events(study: Study, coders: list[str] | None = None) -> pd.DataFrame:
         for coder in coders or [*s.coders(), CONSENSUS]:
             path = s.spec.events_path(coder)
             if path.exists():
-                paths.append(path)
-    return with_attributes(study, read_events(paths, scheme))
+                paths.append((s.session, coder, path))
+    return with_attributes(study, read_study_files(paths, scheme))
+
+
+def read_study_files(files: list[tuple[str, str, Path]], scheme) -> pd.DataFrame:
+    """The events of ``(session, coder, path)`` files, each checked to hold that session's and
+    coder's rows: a file copied into the wrong folder or renamed would otherwise be analysed
+    under the names its rows carry.
+
+    Raises
+    ------
+    StudyError
+        Naming the file, the first row and the field that disagree, and how many rows do.
+    EventsFileError
+        A file breaks the rules of SCIENCE.md §1.
+    """
+    for session, coder, path in files:
+        try:
+            ids = pd.read_csv(path, usecols=["session", "coder"], dtype=str, keep_default_na=False)
+        except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
+            continue  # read_events says what is wrong with it
+        for field, want, where in (
+            ("session", session, f"in session {session}'s folder"),
+            ("coder", coder, f"{path.name}, coder {coder}'s"),
+        ):
+            wrong = ((ids[field] != want) & (ids[field] != "")).to_numpy()  # "": read_events says
+            if wrong.any():
+                first = int(wrong.argmax())
+                raise StudyError(
+                    f"{path}:{first + 2}: {field}: {ids[field].iat[first]!r}, but the file is "
+                    f"{where} ({int(wrong.sum())} of {len(ids)} rows say otherwise; a file "
+                    "copied from another session or coder? fix its rows or move it)"
+                )
+    return read_events([path for _, _, path in files], scheme)
 
 
 def analysis_events(
@@ -91,7 +123,7 @@ def analysis_events(
                 chosen.append((s.session, c, done, path))
                 break
     sources = pd.DataFrame([row[:3] for row in chosen], columns=["session", "source_coder", "done"])
-    events = read_events([row[3] for row in chosen], scheme)
+    events = read_study_files([(s, c, path) for s, c, _, path in chosen], scheme)
     return events, sources
 
 
@@ -129,8 +161,18 @@ def table_bytes(table: pd.DataFrame, suffix: str, events: bool = False) -> bytes
 
 
 def write_table(table: pd.DataFrame, path: str | Path, events: bool = False) -> Path:
-    """Write ``table`` to ``path`` atomically (Parquet or CSV, from the suffix)."""
+    """Write ``table`` to ``path`` atomically (Parquet or CSV, from the suffix).
+
+    Raises
+    ------
+    StudyError
+        Another suffix (``.xlsx`` would get CSV text under a spreadsheet's name).
+    """
     path = Path(path)
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise StudyError(
+            f"{path}: write a .csv or a .parquet file (R reads both; SPSS and Excel open the .csv)"
+        )
     data = table_bytes(table, path.suffix, events)
     if path.suffix.lower() == ".parquet":
         atomic_write_bytes(path, data)

@@ -485,8 +485,9 @@ def _html(study, scheme, t: ReportTables, sources, phases, status, coder, by=Non
             + ". One-way repeated-measures ANOVA over the "
             "phases (sessions with every phase; Greenhouse–Geisser corrected p, generalised "
             "η²); paired contrasts of consecutive phases (Δ = later − earlier, with its 95% CI; "
-            "Cohen's d<sub>av</sub> with its 95% CI, Lakens 2013; Holm-corrected p over the "
-            "two contrasts; * p &lt; .05, ** p &lt; .01, *** p &lt; .001). Computed with "
+            "Cohen's d<sub>av</sub> with its 95% CI, Lakens 2013, which with few sessions can "
+            "include 0 beside a significant t: the t divides by the SD of the differences, "
+            "d<sub>av</sub> by the phases' SDs; Holm-corrected p over the two contrasts; * p &lt; .05, ** p &lt; .01, *** p &lt; .001). Computed with "
             "pingouin (Vallat, 2018). Tronick et al. (1978); Mesman, van IJzendoorn &amp; "
             "Bakermans-Kranenburg (2009).</p>",
         ]

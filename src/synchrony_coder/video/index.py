@@ -438,5 +438,8 @@ def _declared_seconds(container, stream) -> float:
 
 
 def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    """FFmpeg's words for ``exc`` (its strerror: no errno or repeated path), on one short line."""
+    reason = getattr(exc, "strerror", None)
+    text = " ".join((reason if isinstance(reason, str) and reason else str(exc)).split())
+    text = text[:1].lower() + text[1:]
     return text if len(text) < 160 else text[:157] + "..."
