@@ -762,3 +762,14 @@ def test_cli_plot_bad_session_is_one_line_error(tmp_path):
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1 and "nope" in done.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_says_when_the_files_hold_no_events(tmp_path):
+    empty = tmp_path / "coder_ann.csv"
+    empty.write_text("session,coder,tier,code,onset_s,offset_s\n")
+    for args in (["metrics", str(empty)], ["sequential", str(empty), "--tiers", "infant_bid"]):
+        done = run_cli(*args)
+        assert done.returncode == 0
+        assert done.stderr == f"no events in {empty}: the table has only its header\n"
+    done = run_cli("plot", str(empty), "-o", str(tmp_path / "t.png"))
+    assert done.returncode == 1 and "the files hold no events: nothing to plot" in done.stderr

@@ -173,6 +173,12 @@ def read_corpus(items: list[str], scheme):
             names = ", ".join(str(p) for p, _ in bad[1:4]) + (", ..." if len(bad) > 4 else "")
             others = f"; {len(bad) - 1} more bad file(s): {names}"
         raise EventsInputError(f"{problems[0]}{more}{others}")
+    if not frames or not any(len(f) for f in frames):
+        print(
+            f"no events in {paths[0] if len(paths) == 1 else f'the {len(paths)} files'}: "
+            "the table has only its header",
+            file=sys.stderr,
+        )
     if not frames:
         return pd.DataFrame(columns=list(REQUIRED_COLUMNS))
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -222,6 +228,8 @@ def run_plot(args: argparse.Namespace) -> int:
         have = events[["session", "coder"]].drop_duplicates()
         pairs = [f"{s}/{c}" for s, c in have.itertuples(index=False, name=None)]
         listed = ", ".join(pairs[:8]) + (f", ... ({len(pairs)} in all)" if len(pairs) > 8 else "")
+        if not pairs:
+            raise EventsInputError("the files hold no events: nothing to plot")
         what = "no events match" if not len(groups) else f"{len(groups)} session/coder pairs match"
         asked = " ".join(
             f"--{k} {v}" for k, v in (("session", args.session), ("coder", args.coder)) if v

@@ -146,7 +146,7 @@ def study_metrics(
 
 def table_bytes(table: pd.DataFrame, suffix: str, events: bool = False) -> bytes:
     """The table as a file's bytes: Parquet for ``.parquet``, else CSV (events with SCIENCE.md §1
-    time precision, metrics with 6 significant digits)."""
+    time precision, metrics with 10 significant digits, as ``metrics`` writes them)."""
     if suffix.lower() == ".parquet":
         buf = io.BytesIO()
         out = table.copy()
@@ -155,7 +155,7 @@ def table_bytes(table: pd.DataFrame, suffix: str, events: bool = False) -> bytes
                 out[col] = out[col].astype(str)
         out.to_parquet(buf, index=False)
         return buf.getvalue()
-    text = format_events(table) if events else table.to_csv(index=False, float_format="%.6g",
+    text = format_events(table) if events else table.to_csv(index=False, float_format="%.10g",
                                                             lineterminator="\n")  # fmt: skip
     return text.encode("utf-8")
 
