@@ -130,7 +130,8 @@ def test_an_edited_decision_replaces_both_codings_in_its_region(pair):
     inside = on[(on["onset_s"] < target.region_offset_s) & (on["offset_s"] > target.region_onset_s)]
     assert inside["code"].tolist()[-2:] == [target.code_b, target.code_a]
     assert cut in set(inside["offset_s"])
-    log = result.log.set_index("disagreement").loc[target.disagreement]
+    assert result.log["disagreement"].tolist() == list(range(1, len(d) + 1))  # as the app counts
+    log = result.log.set_index("disagreement").loc[target.disagreement + 1]
     assert log["choice"] == "edited" and target.code_b in log["consensus_codes"]
 
 

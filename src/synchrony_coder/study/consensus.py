@@ -394,7 +394,7 @@ def _log(spans, chosen, events: pd.DataFrame, session: str, names) -> pd.DataFra
         rows.append(
             {
                 "session": session,
-                "disagreement": row.disagreement,
+                "disagreement": row.disagreement + 1,  # numbered from 1, as the app shows them
                 "tier": row.tier,
                 "kind": row.kind,
                 "region_onset_s": row.region_onset_s,
