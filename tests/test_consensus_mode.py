@@ -21,6 +21,7 @@ from synchrony_coder import load_scheme, read_events
 from synchrony_coder.events import write_events
 from synchrony_coder.gui.consensus_mode import ConsensusMode, open_consensus
 from synchrony_coder.gui.consensus_view import DisagreementList
+from synchrony_coder.gui.timecode import format_timecode
 from synchrony_coder.session import CodingSession, events_to_frame, find_session
 from synchrony_coder.simulate import SessionParams, simulate_coder, simulate_session
 from synchrony_coder.study import apply_decisions, disagreements
@@ -225,7 +226,9 @@ def test_decisions_made_before_a_crash_are_back(window, qtbot, pair):
     assert mode.decided == {0: "B", 2: "A", 5: "B"} and dict(window.document.session.events) == (
         expected
     )
-    assert mode.current == 1 and window.isWindowModified()  # the first one left to decide
+    # it starts where the last decision was (the banner's "where you were"), at the first
+    # undecided one from there (see the next test), not back at 1
+    assert mode.current > 5 and window.isWindowModified()
     assert "the last run left unsaved (4 changes back)" in mode.bar.title.text()
 
 
@@ -276,3 +279,34 @@ def test_a_decisions_log_that_no_longer_fits_is_kept_and_a_bad_one_stops_it(wind
     (aside,) = folder.glob("consensus_decisions.before-*.csv")
     assert aside.read_bytes() == good  # the log as it was, kept
     assert len(pd.read_csv(log)) == len(mode.decided)
+
+
+def test_after_a_crash_it_starts_where_the_banner_says_the_coder_was(window, qtbot, pair):
+    """The recovery banner names the playhead's time at the last change; consensus mode starts
+    there, at the first undecided disagreement whose region holds that time or comes after it
+    (oracle: the spans of ``disagreements`` in time order), not back at the first one."""
+    from dataclasses import replace
+
+    folder, a, b = pair
+    spans = disagreements(a, b, SCHEME)
+    s = CodingSession.open(find_session(folder), "consensus")
+    from synchrony_coder.study.deciding import copy_of
+
+    s.apply(copy_of(a, "ann"))
+    later = spans.iloc[len(spans) // 2]  # the coder had got half way
+    frame = int(later.region_onset_s * FPS) + 1
+    for k in (0, 2):
+        change = decide(s.events, SCHEME, next(spans.iloc[[k]].itertuples()), "B", a, b)
+        s.apply(replace(change, frame=frame))
+    del s  # crashed: nothing saved
+    mode = start(window, qtbot, folder)
+    doc = window.document
+    t = doc.time_of(frame)
+    want = next(
+        k for k, r in enumerate(spans.itertuples()) if k not in (0, 2) and r.region_offset_s >= t
+    )
+    assert want > 1 and mode.current == want
+    assert f"at {format_timecode(t)} where you were" in window.banner.text()
+    row = mode.current_row
+    inside = row.region_onset_s <= t <= row.region_offset_s
+    assert doc.time == (t if inside else doc.time_of(doc.index_at(row.region_onset_s)))
