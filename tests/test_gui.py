@@ -765,3 +765,36 @@ def test_an_edit_repaints_only_the_span_it_changed(window, qtbot, folder):
     )
     full = canvas.grab()
     assert shown.toImage() == full.toImage().convertToFormat(shown.toImage().format())
+
+
+def test_opening_another_session_keeps_the_videos_share_of_the_window(window, qtbot, folder):
+    """The study list opens one session after another in the same window: each time the docks
+    are rebuilt and the saved layout restored over them; the video and timeline keep at least
+    ``CENTRAL_SHARE`` of the window's height, and a squeezed layout is never saved."""
+    import shutil
+
+    from synchrony_coder.gui import settings
+    from synchrony_coder.gui.main_window import CENTRAL_SHARE
+
+    window.resize(1600, 1000)
+    other = folder.parent / "s08"
+    shutil.copytree(folder, other)
+    (other / "session.toml").write_text('session = "s08"\n[[videos]]\npath = "video.mp4"\n')
+
+    def share() -> float:
+        room = window.height() - window.menuBar().height() - window.statusBar().height()
+        return window.centralWidget().height() / room
+
+    open_in(window, qtbot, folder)
+    qtbot.waitUntil(lambda: share() >= CENTRAL_SHARE)
+    first = window.centralWidget().height()
+    for session in (other, folder, other):
+        open_in(window, qtbot, session)
+        qtbot.waitUntil(lambda: window.centralWidget().height() >= first - 10)
+        assert window.centralWidget().height() <= first + 10
+    # a layout squeezed by hand is not saved
+    saved = settings.app_settings().value("windowState")
+    window.resizeDocks([window._docks[2]], [700], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: share() < CENTRAL_SHARE)
+    window._remember_layout()
+    assert settings.app_settings().value("windowState") == saved

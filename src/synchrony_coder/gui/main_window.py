@@ -53,6 +53,9 @@ WELCOME = (
     "<p>Press <b>F1</b> for every shortcut.</p>"
 )
 
+CENTRAL_SHARE = 0.55  # of the window's height, at least, for the video and the timeline
+EVENTS_DOCK_H = 240
+
 
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
@@ -291,7 +294,7 @@ class MainWindow(QMainWindow):
             self._docks[:2], [codes_h, self.height() - codes_h], Qt.Orientation.Vertical
         )
         self.resizeDocks([self._docks[0]], [490], Qt.Orientation.Horizontal)  # 4 phases fit
-        self.resizeDocks([self._docks[2]], [240], Qt.Orientation.Vertical)
+        self.resizeDocks([self._docks[2]], [EVENTS_DOCK_H], Qt.Orientation.Vertical)
         state = settings.app_settings().value("windowState")
         if state is not None:
             self.restoreState(state)
@@ -316,6 +319,8 @@ class MainWindow(QMainWindow):
         self.setWindowModified(session.dirty)
         self._update_enabled()
         split.setSizes([self.height(), self.timeline.canvas.minimumHeight() + 30])
+        self._keep_central_share()
+        QTimer.singleShot(0, self._keep_central_share)  # once the new widgets are laid out
         if session.recovered:
             if session.recovered_frame is not None:  # where the coder was when it ended
                 doc.seek(session.recovered_frame)
@@ -358,6 +363,26 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(area, dock)
         return dock
+
+    def _central_too_small(self) -> bool:
+        """The video and timeline have less than :data:`CENTRAL_SHARE` of the window's height."""
+        self.layout().activate()
+        room = self.height() - self.menuBar().height() - self.statusBar().height()
+        return self.centralWidget().height() < CENTRAL_SHARE * room
+
+    def _keep_central_share(self) -> None:
+        """Give the video and timeline their share back from the bottom docks (a layout saved by
+        a run that squeezed them, or restored over a new session's docks)."""
+        if self.document is None or not self._central_too_small():
+            return
+        bottom = [
+            d
+            for d in self._docks
+            if not d.isFloating()
+            and self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea
+        ]
+        if bottom:
+            self.resizeDocks(bottom[:1], [EVENTS_DOCK_H], Qt.Orientation.Vertical)
 
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
@@ -509,7 +534,8 @@ class MainWindow(QMainWindow):
     def _remember_layout(self) -> None:
         s = settings.app_settings()
         s.setValue("geometry", self.saveGeometry())
-        if self.document is not None:
+        # a layout that squeezes the video is not kept for the next session
+        if self.document is not None and not self._central_too_small():
             s.setValue("windowState", self.saveState())
         s.sync()
 
