@@ -284,8 +284,18 @@ class SequentialView(QWidget):
         z = result.adjusted_residual
         target = self.target.currentText()
         span = f"({result.window_lo_s:g}, {result.window_hi_s:g}] s"
+        support = _window_support(result)
         if math.isnan(z):
             text, colour = "Not enough events for this window to say anything.", theme.MUTED
+        elif abs(z) >= Z_CRITICAL and support < FEW_GIVEN:
+            both = int(result.joint_units)
+            text, colour = (
+                f"z {z:+.2f}, but from {both} unit{'' if both == 1 else 's'} with both (chance: "
+                f"{result.given_units * result.target_units / max(result.n_units, 1):.1f}): so "
+                f"few that z says little (under {FEW_GIVEN}); widen the window or code more "
+                "sessions before reading it as an association.",
+                theme.MUTED,
+            )
         elif z >= Z_CRITICAL:
             text, colour = (
                 f"{target} falls within {span} after {self.code} more often than chance.",
@@ -303,6 +313,15 @@ class SequentialView(QWidget):
             )
         self.window_verdict.setText(text)
         self.window_verdict.setStyleSheet(f"color: {colour}")
+
+
+def _window_support(result: pd.Series) -> float:
+    """The units a verdict rests on: those with both (more often than chance) or the number
+    chance would give (less often); under :data:`FEW_GIVEN` a z of the 2×2 table is not
+    trusted, the rule of the lag tables' note."""
+    if result.adjusted_residual > 0:
+        return float(result.joint_units)
+    return result.given_units * result.target_units / max(result.n_units, 1)
 
 
 def analyse_selected(document, parent: QWidget) -> SequentialView | str:
