@@ -206,3 +206,21 @@ def test_a_window_with_few_units_with_both_gets_the_caveat_not_the_verdict(qtbot
     view.target.setCurrentIndex(view.target.findData("caregiver_response:soothe"))
     view.window_hi.setValue(1.0)
     qtbot.waitUntil(lambda: "more often than chance" in view.window_verdict.text())
+
+
+def test_the_analysis_menu_names_the_code_the_selected_event_has_now(window, qtbot, folder):
+    """Recoding the selected event (in the table, or by undo) renames Analysis ▸ Analyse what
+    follows… at once; before, it kept the code the event had when it was selected."""
+    rows = ["session,coder,tier,code,onset_s,offset_s", "s07,ann,phase,play,0.0,3.0",
+            "s07,ann,infant_engagement,negative,0.4,1.2"]  # fmt: skip
+    (folder / "coder_ann.csv").write_text("\n".join(rows) + "\n")
+    doc = open_in(window, qtbot, folder)
+    action = window.actions["analyse"]
+    state = next(i for i, ev in doc.session.events.items() if ev.code == "negative")
+    doc.select(state)
+    assert action.text() == "&Analyse what follows negative…"
+    model = window.events_table.model()
+    assert model.setData(model.index(window.events_table.row_of(state), 1), "object")
+    assert doc.selected == state and action.text() == "&Analyse what follows object…"
+    doc.undo_stack.undo()
+    assert action.text() == "&Analyse what follows negative…"

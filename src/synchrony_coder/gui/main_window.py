@@ -311,7 +311,13 @@ class MainWindow(QMainWindow):
         self.player.transport.set_audio(self.audio is not None)
         self.motion.attach(self)
         self.events_table.context_actions = [self.actions["analyse"]]
-        doc.selectionChanged.connect(lambda _: self.actions["analyse"].setText(analyse_text(doc)))
+
+        # the action names the selected event's code: again when an edit or undo recodes it
+        def name_analysed(*_args) -> None:
+            self.actions["analyse"].setText(analyse_text(doc))
+
+        doc.selectionChanged.connect(name_analysed)
+        doc.eventsChanged.connect(name_analysed)
         doc.dirtyChanged.connect(self.setWindowModified)
         doc.problem.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         doc.eventsChanged.connect(lambda c: c.rows and self.statusBar().showMessage(c.label, 3000))
