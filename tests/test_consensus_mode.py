@@ -310,3 +310,38 @@ def test_after_a_crash_it_starts_where_the_banner_says_the_coder_was(window, qtb
     row = mode.current_row
     inside = row.region_onset_s <= t <= row.region_offset_s
     assert doc.time == (t if inside else doc.time_of(doc.index_at(row.region_onset_s)))
+
+
+def _shown_width(label) -> int:
+    """The width of the text a label draws now (its rich text laid out in its font)."""
+    from PyQt6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setDefaultFont(label.font())
+    doc.setDocumentMargin(0)
+    doc.setHtml(label.text())
+    return int(doc.idealWidth())
+
+
+@pytest.mark.parametrize("width", [1600, 1280])
+def test_the_bars_texts_fit_their_place_or_are_cut_with_the_whole_as_tooltip(
+    window, qtbot, pair, width
+):
+    """At 1600 and 1280 px, with the docks beside it, no text of the bar is drawn wider than its
+    label (nor under the Take A button): a long one is cut with "…" and its tooltip holds all."""
+    folder, _a, _b = pair
+    window.resize(width, 1000)
+    mode = start(window, qtbot, folder)
+    bar = mode.bar
+    qtbot.waitUntil(lambda: bar.where.width() > 0 and window.width() == width)
+    assert bar.where.geometry().right() < bar.buttons["take_a"].geometry().left()
+    cut = 0
+    for label in (bar.title, bar.where, bar.codes):
+        qtbot.waitUntil(lambda label=label: _shown_width(label) <= label.contentsRect().width())
+        assert label.toolTip() and label.toolTip() in label.plain_text
+        if label.text().endswith("…"):
+            cut += 1
+            assert label.text()[:-1].rstrip() in label.toolTip()
+    assert "Disagreement 1 of" in bar.where.toolTip() and "infant" in bar.where.toolTip()
+    if width == 1280:
+        assert cut  # the docks leave the bar too little room for all of it
