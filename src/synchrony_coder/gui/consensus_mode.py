@@ -36,7 +36,7 @@ from ..study.deciding import (
     log_path,
     read_log,
 )
-from .actions import Spec, build_actions
+from .actions import Spec, build_actions, menu_text
 from .consensus_view import CoderTrack, ConsensusBar, ConsensusTierTrack, DisagreementList
 from .document import Document
 from .help_overlay import HelpOverlay
@@ -82,8 +82,8 @@ class ConsensusMode(QObject):
         self.current: int | None = None
         # the keys live with the session's central widget: they go when the session closes
         self.actions = build_actions(main.centralWidget(), self._handlers(), SPECS)
-        self.actions["take_a"].setText(f"Take A ({names[0]}'s coding)")
-        self.actions["take_b"].setText(f"Take B ({names[1]}'s coding)")
+        self.actions["take_a"].setText(menu_text(f"Take A ({names[0]}'s coding)"))
+        self.actions["take_b"].setText(menu_text(f"Take B ({names[1]}'s coding)"))
         buttons = {  # the bar's button texts (with their keys); the actions' own texts in F1
             "previous": "◀ Previous  Shift+F3",
             "next": "Next ▶  F3",
@@ -92,7 +92,7 @@ class ConsensusMode(QObject):
             "keep_edit": "Keep my edit  Ctrl+3",
         }
         for name, text in buttons.items():
-            self.actions[name].setIconText(text)
+            self.actions[name].setIconText(menu_text(text))
         self.bar = ConsensusBar(self, main.centralWidget())
         main.centralWidget().layout().insertWidget(1, self.bar)
         self.list = DisagreementList(self, main)

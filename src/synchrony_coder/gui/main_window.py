@@ -30,7 +30,7 @@ from ..scheme import load_scheme
 from ..session import CodingSession, find_session
 from ..study import CONSENSUS
 from . import settings
-from .actions import SPECS, build_actions, code_actions
+from .actions import SPECS, build_actions, code_actions, menu_text
 from .audio import AudioTrack, has_audio
 from .codes_panel import CodesPanel
 from .consensus_mode import choose_consensus
@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for path in settings.recent_sessions():
-            a = self.recent_menu.addAction(path)
+            a = self.recent_menu.addAction(menu_text(path))
             a.triggered.connect(lambda _=False, p=path: self.open_session([p]))
 
     def _update_enabled(self) -> None:

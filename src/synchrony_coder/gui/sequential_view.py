@@ -32,6 +32,7 @@ from ..scheme import Scheme
 from ..sequential import lag_table, permutation_test, window_table
 from ..sequential.plots import Z_CRITICAL
 from . import theme
+from .actions import menu_text
 
 MAX_LAG = 3
 PERMUTATIONS = 1000
@@ -346,4 +347,6 @@ def analyse_selected(document, parent: QWidget) -> SequentialView | str:
 def analyse_text(document) -> str:
     """The action's text for the selected event (it names the code analysed)."""
     ev = None if document.selected is None else document.session.events.get(document.selected)
-    return f"&Analyse what follows {ev.code}…" if ev is not None else "&Analyse what follows…"
+    if ev is None:
+        return "&Analyse what follows…"
+    return f"&Analyse what follows {menu_text(ev.code)}…"

@@ -40,6 +40,7 @@ from ..errors import DataError
 from ..study import Study, load_study, mark_done, study_status
 from ..study.status import DONE, IN_PROGRESS, NOT_STARTED, UNREADABLE, coder_state
 from . import settings
+from .actions import menu_text
 from .consensus_mode import ask_pair, open_consensus
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -393,7 +394,7 @@ class StudyWindow(QWidget):
         double = target is not None and len(self._coded_by(target[0])) >= 2
         self.consensus_button.setEnabled(double)
         self.consensus_button.setText(
-            f"Make consensus ({' & '.join(self._coded_by(target[0])[:2])})…"
+            menu_text(f"Make consensus ({' & '.join(self._coded_by(target[0])[:2])})…")
             if double and len(self._coded_by(target[0])) == 2
             else "Make consensus…"
         )
@@ -404,8 +405,8 @@ class StudyWindow(QWidget):
         row, coder = target
         status = row["coders"].get(coder, (NOT_STARTED,))[0]
         self.mark_button.setEnabled(self.study.session(row["session"]).spec is not None)
-        self.mark_button.setText(f"Mark as not done ({coder})" if status == DONE else
-                                 f"Mark as done ({coder})")  # fmt: skip
+        self.mark_button.setText(menu_text(f"Mark as not done ({coder})" if status == DONE else
+                                           f"Mark as done ({coder})"))  # fmt: skip
 
     def toggle_done(self) -> None:
         """Mark the selected coder's work on the selected session done (or not done again)."""
