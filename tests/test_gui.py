@@ -798,3 +798,18 @@ def test_opening_another_session_keeps_the_videos_share_of_the_window(window, qt
     qtbot.waitUntil(lambda: share() < CENTRAL_SHARE)
     window._remember_layout()
     assert settings.app_settings().value("windowState") == saved
+
+
+def test_the_status_bar_says_what_undo_and_redo_did(window, qtbot, folder):
+    """Edit ▸ Undo and Redo say "Undid: …" / "Redid: …" with the edit's label, tiers by the
+    name the table shows them by (spaces, not underscores)."""
+    open_in(window, qtbot, folder)
+    bar = window.statusBar()
+    window.go_to("f10")
+    key(qtbot, window, Qt.Key.Key_5)  # infant_engagement positive starts at frame 10
+    assert bar.currentMessage() == "start infant engagement/positive"
+    window.actions["undo"].trigger()
+    assert bar.currentMessage() == "Undid: start infant engagement/positive"
+    window.actions["redo"].trigger()
+    assert bar.currentMessage() == "Redid: start infant engagement/positive"
+    assert window.document.undo_stack.undoText() == "start infant engagement/positive"

@@ -320,7 +320,7 @@ class MainWindow(QMainWindow):
         doc.eventsChanged.connect(name_analysed)
         doc.dirtyChanged.connect(self.setWindowModified)
         doc.problem.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
-        doc.eventsChanged.connect(lambda c: c.rows and self.statusBar().showMessage(c.label, 3000))
+        doc.done.connect(lambda text: self.statusBar().showMessage(text, 3000))
         self.setWindowTitle(f"{session.session_id} — {session.coder}[*] — synchrony-coder")
         self.setWindowModified(session.dirty)
         self._update_enabled()
