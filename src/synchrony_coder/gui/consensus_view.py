@@ -102,18 +102,18 @@ class CoderTrack(ComparisonTrack):
 
 
 class ElidedLabel(QLabel):
-    """A one-line rich-text label that, when narrower than its text, shows the text's plain
-    words cut with "…" (Qt elides plain text only) and the whole of it as the tooltip."""
+    """A one-line rich-text label that, when narrower than its text, draws the text's plain
+    words cut with "…" (Qt elides no rich text) and has the whole as its tooltip; ``text()``
+    stays the whole text."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.RichText)
-        self.full_text = ""
         self.plain_text = ""
         self._full_width = 0
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
-        self.full_text = text
+        super().setText(text)
         doc = QTextDocument()
         doc.setDefaultFont(self.font())
         doc.setDocumentMargin(0)
@@ -122,30 +122,33 @@ class ElidedLabel(QLabel):
         self._full_width = int(doc.idealWidth()) + 2
         self.setToolTip(self.plain_text)
         self.updateGeometry()
-        self._fit()
+        self.update()
 
     @property
     def elided(self) -> bool:
         return self._full_width > self.contentsRect().width()
 
-    def _fit(self) -> None:
+    def shown_text(self) -> str:
+        """The text as drawn now: all of it, or its plain words cut to the label's width."""
         if not self.elided:
-            super().setText(self.full_text)
-            return
-        cut = self.fontMetrics().elidedText(
+            return self.text()
+        return self.fontMetrics().elidedText(
             self.plain_text, Qt.TextElideMode.ElideRight, self.contentsRect().width()
         )
-        super().setText(escape(cut))
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if not self.elided:
+            super().paintEvent(event)
+            return
+        p = QPainter(self)
+        p.setPen(self.palette().color(self.foregroundRole()))
+        p.drawText(self.contentsRect(), int(self.alignment()), self.shown_text())
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         return QSize(self._full_width, super().sizeHint().height())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         return QSize(80, super().minimumSizeHint().height())
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().resizeEvent(event)
-        self._fit()
 
 
 def _chip(colour: str, text: str) -> str:
