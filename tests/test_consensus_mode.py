@@ -313,13 +313,17 @@ def test_after_a_crash_it_starts_where_the_banner_says_the_coder_was(window, qtb
 
 
 def _shown_width(label) -> int:
-    """The width of the text a label draws now (its rich text laid out in its font)."""
+    """The width of the text a label draws now (rich text laid out in its font, or the plain
+    words it cuts)."""
     from PyQt6.QtGui import QTextDocument
 
+    shown = label.shown_text()
+    if shown != label.text():
+        return label.fontMetrics().horizontalAdvance(shown)
     doc = QTextDocument()
     doc.setDefaultFont(label.font())
     doc.setDocumentMargin(0)
-    doc.setHtml(label.text())
+    doc.setHtml(shown)
     return int(doc.idealWidth())
 
 
@@ -339,9 +343,30 @@ def test_the_bars_texts_fit_their_place_or_are_cut_with_the_whole_as_tooltip(
     for label in (bar.title, bar.where, bar.codes):
         qtbot.waitUntil(lambda label=label: _shown_width(label) <= label.contentsRect().width())
         assert label.toolTip() and label.toolTip() in label.plain_text
-        if label.text().endswith("…"):
+        if label.shown_text().endswith("…"):
             cut += 1
-            assert label.text()[:-1].rstrip() in label.toolTip()
+            assert label.shown_text()[:-1].rstrip() in label.toolTip()
     assert "Disagreement 1 of" in bar.where.toolTip() and "infant" in bar.where.toolTip()
     if width == 1280:
         assert cut  # the docks leave the bar too little room for all of it
+
+
+def test_undoing_a_decision_goes_back_to_it(window, qtbot, pair):
+    """Ctrl+Z after a decision withdraws it and shows that disagreement again (to be decided
+    anew), not the next one the decision had moved on to; the video is at its start."""
+    folder, _a, _b = pair
+    mode = start(window, qtbot, folder)
+    doc = window.document
+    assert mode.current == 0
+    key(qtbot, window, Qt.Key.Key_2, CTRL)  # take B: decided, on to the next
+    key(qtbot, window, Qt.Key.Key_1, CTRL)  # take A for that one too
+    assert mode.current == 2 and set(mode.decided) == {0, 1}
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert mode.current == 1 and set(mode.decided) == {0}
+    assert "Disagreement 2 of" in mode.bar.where.toolTip()
+    assert doc.frame == doc.index_at(mode.current_row.region_onset_s)
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert mode.current == 0 and mode.decided == {}
+    assert window.statusBar().currentMessage().startswith("Undid: ")
+    key(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)  # redo: decided again, on to the next
+    assert mode.current == 1 and set(mode.decided) == {0}

@@ -281,7 +281,12 @@ class ConsensusMode(QObject):
         if change.rows:
             for comparison in self._compared.values():
                 comparison.update(change)
-        if change.rows or change.notes:
+        touched = [self._keys.index(key) for key, _b, _a in change.notes if key in self._keys]
+        if touched and self.document.applying == "undo":
+            self.go(touched[0])  # back to the decision withdrawn, to decide it again
+        elif touched and self.document.applying == "redo":
+            self.go(self.next_undecided(touched[0]))  # made again: on, as when first made
+        elif change.rows or change.notes:
             self.refresh()
 
     def refresh(self) -> None:

@@ -43,11 +43,11 @@ class EditCommand(QUndoCommand):
         self._done = False  # QUndoStack.push runs redo once: that is the edit, not a redo
 
     def redo(self) -> None:
-        self.document.apply(self.change, "Redid: " if self._done else "")
+        self.document.apply(self.change, "redo" if self._done else "edit")
         self._done = True
 
     def undo(self) -> None:
-        self.document.apply(self.change.inverse(), "Undid: ")
+        self.document.apply(self.change.inverse(), "undo")
 
 
 def spoken_label(label: str, scheme) -> str:
@@ -85,6 +85,7 @@ class Document(QObject):
         self.compared: Comparison | None = None
         self._disagreements: pd.DataFrame | None = None
         self._dirty = session.dirty
+        self.applying = "edit"  # or "undo", "redo": what the change being applied is
         # called before the events are saved to the coder's file (a mode's own files: a raised
         # DataError stops the save and says why)
         self.before_save: list[Callable[[], None]] = []
@@ -150,13 +151,18 @@ class Document(QObject):
     def push(self, change: Change) -> None:
         self.undo_stack.push(EditCommand(self, change))
 
-    def apply(self, change: Change, how: str = "") -> None:
+    def apply(self, change: Change, how: str = "edit") -> None:
         """Called by commands only: apply, journal (with the playhead's frame: recovery after a
-        crash reopens there), notify, select the changed event; ``done`` says it, after ``how``
-        (``"Undid: "``, ``"Redid: "``)."""
-        self.session.apply(replace(change, frame=self.frame))
+        crash reopens there), notify, select the changed event; ``done`` says it. ``how``:
+        ``"edit"``, ``"undo"`` or ``"redo"`` (as :attr:`applying` while the views hear of it)."""
+        self.applying = how
+        try:
+            self.session.apply(replace(change, frame=self.frame))
+        finally:
+            self.applying = "edit"
         if change.rows or change.notes:
-            self.done.emit(how + spoken_label(change.label, self.session.scheme))
+            said = {"undo": "Undid: ", "redo": "Redid: "}.get(how, "")
+            self.done.emit(said + spoken_label(change.label, self.session.scheme))
         focus = change.focus
         if self.selected is not None and self.selected not in self.session.events:
             self.selected = None
