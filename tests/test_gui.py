@@ -813,3 +813,31 @@ def test_the_status_bar_says_what_undo_and_redo_did(window, qtbot, folder):
     window.actions["redo"].trigger()
     assert bar.currentMessage() == "Redid: start infant engagement/positive"
     assert window.document.undo_stack.undoText() == "start infant engagement/positive"
+
+
+def test_a_selected_state_keeps_its_code_written_inside(window, qtbot, folder):
+    """The selected event is painted again on top, outlined; a state wide enough for its code
+    shows it there as the unselected ones do (oracle: the box's dark text pixels, selected and
+    not)."""
+    _coded(folder)
+    doc = open_in(window, qtbot, folder)
+    canvas = window.timeline.canvas
+    state = next(i for i, ev in doc.session.events.items() if ev.code == "monitor")
+    ev = doc.session.events[state]
+    track, top = next((t, y) for t, y in canvas._tops() if t.tier == "infant_engagement")
+    x0, x1 = int(canvas.x_of(ev.onset_s)) + 4, int(canvas.x_of(ev.offset_s)) - 4
+    assert x1 - x0 > 60
+
+    def text_pixels() -> int:
+        img = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        ptr = img.constBits()
+        ptr.setsize(img.sizeInBytes())
+        rgb = np.frombuffer(ptr, np.uint8).reshape(img.height(), img.bytesPerLine())
+        rgb = rgb[:, : 3 * img.width()].reshape(img.height(), img.width(), 3)
+        box = rgb[top + 6 : top + track.height - 6, x0:x1].astype(int)
+        return int((box.max(axis=2) < 80).sum())  # the code's dark letters on its colour
+
+    plain = text_pixels()
+    assert plain > 10
+    doc.select(state)
+    qtbot.waitUntil(lambda: text_pixels() >= plain * 0.8)
