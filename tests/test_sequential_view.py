@@ -224,3 +224,17 @@ def test_the_analysis_menu_names_the_code_the_selected_event_has_now(window, qtb
     assert doc.selected == state and action.text() == "&Analyse what follows object…"
     doc.undo_stack.undo()
     assert action.text() == "&Analyse what follows negative…"
+
+
+def test_the_window_is_as_wide_as_its_table(qtbot, session):
+    """Every column of the lag table, "perm. p" last, shows whole when the window opens."""
+    view = SequentialView(session, SCHEME, ("infant_bid", "fuss"))
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    table, header = view.lag_view, view.lag_view.horizontalHeader()
+    last = table.columnCount() - 1
+    assert COLUMNS[last] == "perm. p"
+    need = max(table.sizeHintForColumn(last), header.sectionSizeHint(last))
+    qtbot.waitUntil(lambda: header.sectionSize(last) >= need)
+    assert header.sectionViewportPosition(last) + need <= table.viewport().width()

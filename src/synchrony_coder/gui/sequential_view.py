@@ -158,7 +158,18 @@ class SequentialView(QWidget):
         self.target.currentIndexChanged.connect(self.update_window)
         self.show_lag(1)
         self.update_window()
-        self.resize(780, 640)
+        self.resize(max(780, self.table_width() + 2 * 12 + 2 * 12), 640)  # margins: window, box
+
+    def table_width(self) -> int:
+        """The lag table's width with every column as wide as its text (and its frame and
+        scroll bar): the window is made that wide, so "perm. p" is not cut."""
+        table, header = self.lag_view, self.lag_view.horizontalHeader()
+        columns = sum(
+            max(table.sizeHintForColumn(c), header.sectionSizeHint(c))
+            for c in range(table.columnCount())
+        )
+        scroll = table.style().pixelMetric(table.style().PixelMetric.PM_ScrollBarExtent)
+        return columns + 2 * table.frameWidth() + scroll + 4
 
     # ------------------------------------------------------------------ data
 
