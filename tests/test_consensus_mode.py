@@ -21,6 +21,7 @@ from synchrony_coder import load_scheme, read_events
 from synchrony_coder.events import write_events
 from synchrony_coder.gui.consensus_mode import ConsensusMode, open_consensus
 from synchrony_coder.gui.consensus_view import DisagreementList
+from synchrony_coder.gui.timecode import format_timecode
 from synchrony_coder.session import CodingSession, events_to_frame, find_session
 from synchrony_coder.simulate import SessionParams, simulate_coder, simulate_session
 from synchrony_coder.study import apply_decisions, disagreements
@@ -225,7 +226,9 @@ def test_decisions_made_before_a_crash_are_back(window, qtbot, pair):
     assert mode.decided == {0: "B", 2: "A", 5: "B"} and dict(window.document.session.events) == (
         expected
     )
-    assert mode.current == 1 and window.isWindowModified()  # the first one left to decide
+    # it starts where the last decision was (the banner's "where you were"), at the first
+    # undecided one from there (see the next test), not back at 1
+    assert mode.current > 5 and window.isWindowModified()
     assert "the last run left unsaved (4 changes back)" in mode.bar.title.text()
 
 
@@ -276,3 +279,94 @@ def test_a_decisions_log_that_no_longer_fits_is_kept_and_a_bad_one_stops_it(wind
     (aside,) = folder.glob("consensus_decisions.before-*.csv")
     assert aside.read_bytes() == good  # the log as it was, kept
     assert len(pd.read_csv(log)) == len(mode.decided)
+
+
+def test_after_a_crash_it_starts_where_the_banner_says_the_coder_was(window, qtbot, pair):
+    """The recovery banner names the playhead's time at the last change; consensus mode starts
+    there, at the first undecided disagreement whose region holds that time or comes after it
+    (oracle: the spans of ``disagreements`` in time order), not back at the first one."""
+    from dataclasses import replace
+
+    folder, a, b = pair
+    spans = disagreements(a, b, SCHEME)
+    s = CodingSession.open(find_session(folder), "consensus")
+    from synchrony_coder.study.deciding import copy_of
+
+    s.apply(copy_of(a, "ann"))
+    later = spans.iloc[len(spans) // 2]  # the coder had got half way
+    frame = int(later.region_onset_s * FPS) + 1
+    for k in (0, 2):
+        change = decide(s.events, SCHEME, next(spans.iloc[[k]].itertuples()), "B", a, b)
+        s.apply(replace(change, frame=frame))
+    del s  # crashed: nothing saved
+    mode = start(window, qtbot, folder)
+    doc = window.document
+    t = doc.time_of(frame)
+    want = next(
+        k for k, r in enumerate(spans.itertuples()) if k not in (0, 2) and r.region_offset_s >= t
+    )
+    assert want > 1 and mode.current == want
+    assert f"at {format_timecode(t)} where you were" in window.banner.text()
+    row = mode.current_row
+    inside = row.region_onset_s <= t <= row.region_offset_s
+    assert doc.time == (t if inside else doc.time_of(doc.index_at(row.region_onset_s)))
+
+
+def _shown_width(label) -> int:
+    """The width of the text a label draws now (rich text laid out in its font, or the plain
+    words it cuts)."""
+    from PyQt6.QtGui import QTextDocument
+
+    shown = label.shown_text()
+    if shown != label.text():
+        return label.fontMetrics().horizontalAdvance(shown)
+    doc = QTextDocument()
+    doc.setDefaultFont(label.font())
+    doc.setDocumentMargin(0)
+    doc.setHtml(shown)
+    return int(doc.idealWidth())
+
+
+@pytest.mark.parametrize("width", [1600, 1280])
+def test_the_bars_texts_fit_their_place_or_are_cut_with_the_whole_as_tooltip(
+    window, qtbot, pair, width
+):
+    """At 1600 and 1280 px, with the docks beside it, no text of the bar is drawn wider than its
+    label (nor under the Take A button): a long one is cut with "…" and its tooltip holds all."""
+    folder, _a, _b = pair
+    window.resize(width, 1000)
+    mode = start(window, qtbot, folder)
+    bar = mode.bar
+    qtbot.waitUntil(lambda: bar.where.width() > 0 and window.width() == width)
+    assert bar.where.geometry().right() < bar.buttons["take_a"].geometry().left()
+    cut = 0
+    for label in (bar.title, bar.where, bar.codes):
+        qtbot.waitUntil(lambda label=label: _shown_width(label) <= label.contentsRect().width())
+        assert label.toolTip() and label.toolTip() in label.plain_text
+        if label.shown_text().endswith("…"):
+            cut += 1
+            assert label.shown_text()[:-1].rstrip() in label.toolTip()
+    assert "Disagreement 1 of" in bar.where.toolTip() and "infant" in bar.where.toolTip()
+    if width == 1280:
+        assert cut  # the docks leave the bar too little room for all of it
+
+
+def test_undoing_a_decision_goes_back_to_it(window, qtbot, pair):
+    """Ctrl+Z after a decision withdraws it and shows that disagreement again (to be decided
+    anew), not the next one the decision had moved on to; the video is at its start."""
+    folder, _a, _b = pair
+    mode = start(window, qtbot, folder)
+    doc = window.document
+    assert mode.current == 0
+    key(qtbot, window, Qt.Key.Key_2, CTRL)  # take B: decided, on to the next
+    key(qtbot, window, Qt.Key.Key_1, CTRL)  # take A for that one too
+    assert mode.current == 2 and set(mode.decided) == {0, 1}
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert mode.current == 1 and set(mode.decided) == {0}
+    assert "Disagreement 2 of" in mode.bar.where.toolTip()
+    assert doc.frame == doc.index_at(mode.current_row.region_onset_s)
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert mode.current == 0 and mode.decided == {}
+    assert window.statusBar().currentMessage().startswith("Undid: ")
+    key(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)  # redo: decided again, on to the next
+    assert mode.current == 1 and set(mode.decided) == {0}

@@ -765,3 +765,79 @@ def test_an_edit_repaints_only_the_span_it_changed(window, qtbot, folder):
     )
     full = canvas.grab()
     assert shown.toImage() == full.toImage().convertToFormat(shown.toImage().format())
+
+
+def test_opening_another_session_keeps_the_videos_share_of_the_window(window, qtbot, folder):
+    """The study list opens one session after another in the same window: each time the docks
+    are rebuilt and the saved layout restored over them; the video and timeline keep at least
+    ``CENTRAL_SHARE`` of the window's height, and a squeezed layout is never saved."""
+    import shutil
+
+    from synchrony_coder.gui import settings
+    from synchrony_coder.gui.main_window import CENTRAL_SHARE
+
+    window.resize(1600, 1000)
+    other = folder.parent / "s08"
+    shutil.copytree(folder, other)
+    (other / "session.toml").write_text('session = "s08"\n[[videos]]\npath = "video.mp4"\n')
+
+    def share() -> float:
+        room = window.height() - window.menuBar().height() - window.statusBar().height()
+        return window.centralWidget().height() / room
+
+    open_in(window, qtbot, folder)
+    qtbot.waitUntil(lambda: share() >= CENTRAL_SHARE)
+    first = window.centralWidget().height()
+    for session in (other, folder, other):
+        open_in(window, qtbot, session)
+        qtbot.waitUntil(lambda: window.centralWidget().height() >= first - 10)
+        assert window.centralWidget().height() <= first + 10
+    # a layout squeezed by hand is not saved
+    saved = settings.app_settings().value("windowState")
+    window.resizeDocks([window._docks[2]], [700], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: share() < CENTRAL_SHARE)
+    window._remember_layout()
+    assert settings.app_settings().value("windowState") == saved
+
+
+def test_the_status_bar_says_what_undo_and_redo_did(window, qtbot, folder):
+    """Edit ▸ Undo and Redo say "Undid: …" / "Redid: …" with the edit's label, tiers by the
+    name the table shows them by (spaces, not underscores)."""
+    open_in(window, qtbot, folder)
+    bar = window.statusBar()
+    window.go_to("f10")
+    key(qtbot, window, Qt.Key.Key_5)  # infant_engagement positive starts at frame 10
+    assert bar.currentMessage() == "start infant engagement/positive"
+    window.actions["undo"].trigger()
+    assert bar.currentMessage() == "Undid: start infant engagement/positive"
+    window.actions["redo"].trigger()
+    assert bar.currentMessage() == "Redid: start infant engagement/positive"
+    assert window.document.undo_stack.undoText() == "start infant engagement/positive"
+
+
+def test_a_selected_state_keeps_its_code_written_inside(window, qtbot, folder):
+    """The selected event is painted again on top, outlined; a state wide enough for its code
+    shows it there as the unselected ones do (oracle: the box's dark text pixels, selected and
+    not)."""
+    _coded(folder)
+    doc = open_in(window, qtbot, folder)
+    canvas = window.timeline.canvas
+    state = next(i for i, ev in doc.session.events.items() if ev.code == "monitor")
+    ev = doc.session.events[state]
+    track, top = next((t, y) for t, y in canvas._tops() if t.tier == "infant_engagement")
+    x0, x1 = int(canvas.x_of(ev.onset_s)) + 4, int(canvas.x_of(ev.offset_s)) - 4
+    assert x1 - x0 > 60
+
+    def text_pixels() -> int:
+        img = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        ptr = img.constBits()
+        ptr.setsize(img.sizeInBytes())
+        rgb = np.frombuffer(ptr, np.uint8).reshape(img.height(), img.bytesPerLine())
+        rgb = rgb[:, : 3 * img.width()].reshape(img.height(), img.width(), 3)
+        box = rgb[top + 6 : top + track.height - 6, x0:x1].astype(int)
+        return int((box.max(axis=2) < 80).sum())  # the code's dark letters on its colour
+
+    plain = text_pixels()
+    assert plain > 10
+    doc.select(state)
+    qtbot.waitUntil(lambda: text_pixels() >= plain * 0.8)

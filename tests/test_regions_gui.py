@@ -384,3 +384,27 @@ def test_regions_on_two_cameras_are_paired_frame_by_frame(window, qtbot, tmp_pat
     np.testing.assert_array_equal(track.times, np.round(index.times_ms + 200) / 1000)
     note = "Movement synchrony of infant (cam.mp4) × caregiver (close)"
     qtbot.waitUntil(lambda: note in window.metrics.note.text(), timeout=20000)
+
+
+def _rows_of(view) -> np.ndarray:
+    img = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    w, h = img.width(), img.height()
+    ptr = img.constBits()
+    ptr.setsize(img.sizeInBytes())
+    return np.frombuffer(ptr, np.uint8).reshape(h, img.bytesPerLine())[:, : 3 * w].copy()
+
+
+def test_the_drawing_hint_leaves_the_bottom_of_the_picture_clear(window, qtbot, tmp_path):
+    """The bottom of the picture shows its timecode (burned in, or the player's): in drawing
+    mode the hint darkens only rows of the picture's top half (oracle: the view's pixels before
+    and after Ctrl+R)."""
+    folder = session_folder(tmp_path, 160, 120)
+    open_in(window, qtbot, folder)
+    view = window.player.views[0]
+    _left, top, _w, h = picture(view)
+    before = _rows_of(view)
+    key(qtbot, window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    overlay = window.motion.overlays[0]
+    qtbot.waitUntil(lambda: overlay.drawing and (_rows_of(view) != before).any())
+    changed = np.flatnonzero((_rows_of(view) != before).any(1))
+    assert changed.min() >= top and changed.max() < top + h / 2, (changed, top, h)

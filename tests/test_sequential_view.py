@@ -88,7 +88,8 @@ def test_time_window_follows_the_editable_window(qtbot, session):
     qtbot.waitUntil(lambda: f"{want.given_units} after fuss" in view.window_counts.text())
     assert f"{want.joint_units} both" in view.window_counts.text()
     view.window_lo.setValue(0.0)
-    qtbot.waitUntil(lambda: "more often than chance" in view.window_verdict.text())
+    # 3 fusses, 4 units with both: z is far above 1.96, but so few units are not a verdict
+    qtbot.waitUntil(lambda: "so few" in view.window_verdict.text())
     z = window_table(
         session,
         SCHEME,
@@ -154,3 +155,86 @@ def test_the_events_tables_menu_opens_it_for_the_rows_code(window, qtbot, folder
     window.actions["analyse"].trigger()
     assert "phase tier" in window.statusBar().currentMessage()
     assert len(window.findChildren(SequentialView)) == 1
+
+
+def test_a_window_with_few_units_with_both_gets_the_caveat_not_the_verdict(qtbot):
+    """One fuss followed by a soothe, 3 other fusses with nothing after them: the 2×2 table's z is
+    far above 1.96 (oracle: ``window_table``) but rests on 1 unit with both, under ``FEW_GIVEN``;
+    the view says so instead of "more often than chance"."""
+    from synchrony_coder.gui.sequential_view import FEW_GIVEN
+
+    rows = [("phase", "play", 0.0, 60.0), ("infant_bid", "fuss", 10.0, None),
+            ("caregiver_response", "soothe", 10.3, None)]  # fmt: skip
+    rows += [("infant_bid", "fuss", 20.0 + 12.0 * k, None) for k in range(3)]
+    events = pd.DataFrame(
+        [
+            {"session": "s1", "coder": "ann", "tier": t, "code": c, "onset_s": on, "offset_s": off}
+            for t, c, on, off in rows
+        ]
+    )
+    view = SequentialView(events, SCHEME, ("infant_bid", "fuss"))
+    qtbot.addWidget(view)
+    view.target.setCurrentIndex(view.target.findData("caregiver_response:soothe"))
+    view.window_lo.setValue(0.0)
+    view.window_hi.setValue(2.0)
+    oracle = window_table(
+        events,
+        SCHEME,
+        pairs=[("infant_bid:fuss", "caregiver_response:soothe")],
+        window=(0.0, 2.0),
+        pooled=False,
+    ).iloc[0]
+    assert oracle["adjusted_residual"] > 1.96 and oracle["joint_units"] < FEW_GIVEN
+    qtbot.waitUntil(lambda: "so few" in view.window_verdict.text())
+    assert "more often than chance" not in view.window_verdict.text()
+    assert f"from {oracle['joint_units']} unit with both" in view.window_verdict.text()
+    # a soothe after each of 12 fusses: enough units with both for the verdict
+    rows += [("caregiver_response", "soothe", 20.3 + 12.0 * k, None) for k in range(3)]
+    rows += [
+        (t, c, 0.5 + 3.0 * k + d, None)
+        for k in range(8)
+        for t, c, d in (("infant_bid", "fuss", 0.0), ("caregiver_response", "soothe", 0.3))
+    ]
+    events = pd.DataFrame(
+        [
+            {"session": "s1", "coder": "ann", "tier": t, "code": c, "onset_s": on, "offset_s": off}
+            for t, c, on, off in rows
+        ]
+    )
+    view = SequentialView(events, SCHEME, ("infant_bid", "fuss"))
+    qtbot.addWidget(view)
+    view.target.setCurrentIndex(view.target.findData("caregiver_response:soothe"))
+    view.window_hi.setValue(1.0)
+    qtbot.waitUntil(lambda: "more often than chance" in view.window_verdict.text())
+
+
+def test_the_analysis_menu_names_the_code_the_selected_event_has_now(window, qtbot, folder):
+    """Recoding the selected event (in the table, or by undo) renames Analysis ▸ Analyse what
+    follows… at once; before, it kept the code the event had when it was selected."""
+    rows = ["session,coder,tier,code,onset_s,offset_s", "s07,ann,phase,play,0.0,3.0",
+            "s07,ann,infant_engagement,negative,0.4,1.2"]  # fmt: skip
+    (folder / "coder_ann.csv").write_text("\n".join(rows) + "\n")
+    doc = open_in(window, qtbot, folder)
+    action = window.actions["analyse"]
+    state = next(i for i, ev in doc.session.events.items() if ev.code == "negative")
+    doc.select(state)
+    assert action.text() == "&Analyse what follows negative…"
+    model = window.events_table.model()
+    assert model.setData(model.index(window.events_table.row_of(state), 1), "object")
+    assert doc.selected == state and action.text() == "&Analyse what follows object…"
+    doc.undo_stack.undo()
+    assert action.text() == "&Analyse what follows negative…"
+
+
+def test_the_window_is_as_wide_as_its_table(qtbot, session):
+    """Every column of the lag table, "perm. p" last, shows whole when the window opens."""
+    view = SequentialView(session, SCHEME, ("infant_bid", "fuss"))
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    table, header = view.lag_view, view.lag_view.horizontalHeader()
+    last = table.columnCount() - 1
+    assert COLUMNS[last] == "perm. p"
+    need = max(table.sizeHintForColumn(last), header.sectionSizeHint(last))
+    qtbot.waitUntil(lambda: header.sectionSize(last) >= need)
+    assert header.sectionViewportPosition(last) + need <= table.viewport().width()

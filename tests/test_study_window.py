@@ -125,7 +125,8 @@ def test_make_consensus_opens_a_double_coded_session_in_consensus_mode(qtbot, wi
     )
     _click(qtbot, window, window.proxy.index(0, 0))
     button = window.consensus_button
-    assert button.isEnabled() and button.text() == f"Make consensus ({' & '.join(coded)})…"
+    # "&" in a button's text marks a shortcut letter ("ann _ben"); "&&" shows one "&"
+    assert button.isEnabled() and button.text() == f"Make consensus ({' && '.join(coded)})…"
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
         lambda: main.document is not None and bool(main.document.findChild(ConsensusMode)),
@@ -138,3 +139,47 @@ def test_make_consensus_opens_a_double_coded_session_in_consensus_mode(qtbot, wi
     window.need.setCurrentText("All sessions")
     _click(qtbot, window, _cell(window, NOT_CODED, "ann"))  # not double-coded: nothing to do
     assert not button.isEnabled()
+
+
+def _widest(window: StudyWindow, column: int) -> int:
+    """The widest text of a column over every session, shown or filtered out."""
+    model, metrics = window.model, window.table.fontMetrics()
+    return max(
+        metrics.horizontalAdvance(str(model.data(model.index(r, column)) or ""))
+        for r in range(model.rowCount())
+    )
+
+
+def test_after_mark_as_done_and_refresh_summary_widths_and_selection_hold(qtbot, windows, lab):
+    """The summary line counts the new done file at once (oracle: the line a fresh read of the
+    files gives); columns stay as wide as their widest text over all sessions, whatever the
+    filter shows; Refresh keeps the selected cell."""
+    _, window = windows
+    _click(qtbot, window, _cell(window, IN_PROGRESS, "cat"))
+    before = window.summary.text()
+    qtbot.mouseClick(window.mark_button, Qt.MouseButton.LeftButton)
+    try:
+        after = window.summary.text()
+        assert after != before
+        fresh = StudyWindow(window.study, lambda *_a: None)
+        qtbot.addWidget(fresh)
+        assert after == fresh.summary.text()
+        cell = (IN_PROGRESS, "cat")
+        window.table.setCurrentIndex(_cell(window, *cell))
+        (refresh,) = [b for b in window.findChildren(type(window.mark_button))
+                      if b.text() == "Refresh"]  # fmt: skip
+        qtbot.mouseClick(refresh, Qt.MouseButton.LeftButton)
+        assert window.table.currentIndex() == _cell(window, *cell)
+        assert window.mark_button.text() == "Mark as not done (cat)"
+        # marked done and not done again while the filter hides rows: columns keep the width
+        # of every session's text (Qt's ResizeToContents measured only the rows shown)
+        qtbot.mouseClick(window.mark_button, Qt.MouseButton.LeftButton)  # in progress again
+        window.need.setCurrentText("Needs coding")
+        window.table.setCurrentIndex(_cell(window, *cell))
+        qtbot.mouseClick(window.mark_button, Qt.MouseButton.LeftButton)  # done: the row goes
+        window.table.doItemsLayout()  # (as the next paint does)
+        for name in window.model.headers[:-1]:
+            col = _column(window, name)
+            assert window.table.columnWidth(col) > _widest(window, col), name
+    finally:
+        (lab / IN_PROGRESS / "coder_cat.done").unlink(missing_ok=True)

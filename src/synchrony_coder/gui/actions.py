@@ -16,6 +16,12 @@ from PyQt6.QtWidgets import QWidget
 from .icons import transport_icon
 
 
+def menu_text(text: str) -> str:
+    """``text`` (a coder's name, a path) as a button or menu shows it: Qt reads ``&`` as the
+    mark of the next letter's shortcut (``alice & bob`` shows as "alice _bob"), ``&&`` as ``&``."""
+    return text.replace("&", "&&")
+
+
 @dataclass(frozen=True)
 class Spec:
     name: str

@@ -36,7 +36,7 @@ from ..study.deciding import (
     log_path,
     read_log,
 )
-from .actions import Spec, build_actions
+from .actions import Spec, build_actions, menu_text
 from .consensus_view import CoderTrack, ConsensusBar, ConsensusTierTrack, DisagreementList
 from .document import Document
 from .help_overlay import HelpOverlay
@@ -82,8 +82,8 @@ class ConsensusMode(QObject):
         self.current: int | None = None
         # the keys live with the session's central widget: they go when the session closes
         self.actions = build_actions(main.centralWidget(), self._handlers(), SPECS)
-        self.actions["take_a"].setText(f"Take A ({names[0]}'s coding)")
-        self.actions["take_b"].setText(f"Take B ({names[1]}'s coding)")
+        self.actions["take_a"].setText(menu_text(f"Take A ({names[0]}'s coding)"))
+        self.actions["take_b"].setText(menu_text(f"Take B ({names[1]}'s coding)"))
         buttons = {  # the bar's button texts (with their keys); the actions' own texts in F1
             "previous": "◀ Previous  Shift+F3",
             "next": "Next ▶  F3",
@@ -92,7 +92,7 @@ class ConsensusMode(QObject):
             "keep_edit": "Keep my edit  Ctrl+3",
         }
         for name, text in buttons.items():
-            self.actions[name].setIconText(text)
+            self.actions[name].setIconText(menu_text(text))
         self.bar = ConsensusBar(self, main.centralWidget())
         main.centralWidget().layout().insertWidget(1, self.bar)
         self.list = DisagreementList(self, main)
@@ -108,7 +108,11 @@ class ConsensusMode(QObject):
                                 self.scheme)  # fmt: skip
         document.before_save.append(self.save_log)
         document.eventsChanged.connect(self._changed)
-        self.go(self.next_undecided(-1))
+        recovered = self._recovered_at()
+        if recovered is None:
+            self.go(self.next_undecided(-1))
+        else:  # where the recovery banner says the coder was, not back at the first one
+            self.go(self.first_undecided_from(recovered), keep_playhead=True)
 
     # -- starting -------------------------------------------------------------------------------
     def _start(self, session, a: pd.DataFrame, logged: tuple[dict[int, str], int]) -> str:
@@ -185,6 +189,25 @@ class ConsensusMode(QObject):
                 same.append(f"{side} ({name})")
         return " = ".join(same) if same else "edited (neither coder's)"
 
+    def _recovered_at(self) -> float | None:
+        """The playhead's time when the session was recovered after a crash (the window has
+        sought there and said so), else None."""
+        session = self.document.session
+        if session.recovered and (
+            session.recovered_frame is not None or session.recovered_time is not None
+        ):
+            return self.document.time
+        return None
+
+    def first_undecided_from(self, t: float) -> int | None:
+        """The first undecided disagreement whose region holds ``t`` or comes after it (in time
+        order); the first undecided one when none does."""
+        decided = self.decided
+        for k, row in enumerate(self._rows):
+            if k not in decided and float(row.region_offset_s) >= t:
+                return k
+        return self.next_undecided(-1)
+
     def next_undecided(self, after: int) -> int | None:
         n = len(self._rows)
         decided = self.decided
@@ -195,8 +218,9 @@ class ConsensusMode(QObject):
         return None if not n else min(max(after, 0), n - 1)
 
     # -- acting ---------------------------------------------------------------------------------
-    def go(self, k: int | None) -> None:
-        """Make disagreement ``k`` the current one: the video at its start, the box in view."""
+    def go(self, k: int | None, keep_playhead: bool = False) -> None:
+        """Make disagreement ``k`` the current one: the video at its start (``keep_playhead``:
+        where it is, if that is inside the region), the box in view."""
         self.current = k
         row = self.current_row
         if row is not None:
@@ -204,9 +228,10 @@ class ConsensusMode(QObject):
             if self.main.clock is not None:
                 self.main.clock.pause()
             doc.select(None)
-            doc.seek_time(float(row.region_onset_s))
-            canvas = self.main.timeline.canvas
             lo, hi = float(row.region_onset_s), float(row.region_offset_s)
+            if not (keep_playhead and lo <= doc.time <= hi):
+                doc.seek_time(lo)
+            canvas = self.main.timeline.canvas
             span = canvas.span_s if hi - lo < 0.6 * canvas.span_s else (hi - lo) / 0.6
             if not (canvas.start_s <= lo and hi <= canvas.start_s + span):
                 canvas.set_view((lo + hi) / 2 - span / 2, span)
@@ -256,7 +281,12 @@ class ConsensusMode(QObject):
         if change.rows:
             for comparison in self._compared.values():
                 comparison.update(change)
-        if change.rows or change.notes:
+        touched = [self._keys.index(key) for key, _b, _a in change.notes if key in self._keys]
+        if touched and self.document.applying == "undo":
+            self.go(touched[0])  # back to the decision withdrawn, to decide it again
+        elif touched and self.document.applying == "redo":
+            self.go(self.next_undecided(touched[0]))  # made again: on, as when first made
+        elif change.rows or change.notes:
             self.refresh()
 
     def refresh(self) -> None:

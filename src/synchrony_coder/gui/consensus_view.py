@@ -14,8 +14,8 @@ from functools import partial
 from html import escape
 from typing import TYPE_CHECKING
 
-from PyQt6.QtCore import QRectF, Qt
-from PyQt6.QtGui import QColor, QPainter, QPen
+from PyQt6.QtCore import QRectF, QSize, Qt
+from PyQt6.QtGui import QColor, QPainter, QPen, QTextDocument
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -101,6 +101,56 @@ class CoderTrack(ComparisonTrack):
         _box(p, view, self.mode, self.tier, top, self.height, False, self.side == "B")
 
 
+class ElidedLabel(QLabel):
+    """A one-line rich-text label that, when narrower than its text, draws the text's plain
+    words cut with "…" (Qt elides no rich text) and has the whole as its tooltip; ``text()``
+    stays the whole text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.plain_text = ""
+        self._full_width = 0
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        doc = QTextDocument()
+        doc.setDefaultFont(self.font())
+        doc.setDocumentMargin(0)
+        doc.setHtml(text)
+        self.plain_text = doc.toPlainText()
+        self._full_width = int(doc.idealWidth()) + 2
+        self.setToolTip(self.plain_text)
+        self.updateGeometry()
+        self.update()
+
+    @property
+    def elided(self) -> bool:
+        return self._full_width > self.contentsRect().width()
+
+    def shown_text(self) -> str:
+        """The text as drawn now: all of it, or its plain words cut to the label's width."""
+        if not self.elided:
+            return self.text()
+        return self.fontMetrics().elidedText(
+            self.plain_text, Qt.TextElideMode.ElideRight, self.contentsRect().width()
+        )
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if not self.elided:
+            super().paintEvent(event)
+            return
+        p = QPainter(self)
+        p.setPen(self.palette().color(self.foregroundRole()))
+        p.drawText(self.contentsRect(), int(self.alignment()), self.shown_text())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(self._full_width, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(80, super().minimumSizeHint().height())
+
+
 def _chip(colour: str, text: str) -> str:
     return f"<span style='background:{colour}; color:#111111'>&nbsp;{escape(text)}&nbsp;</span>"
 
@@ -116,17 +166,14 @@ class ConsensusBar(QFrame):
             f"QFrame#consensus {{ background: {theme.PANEL}; border: 1px solid {theme.BORDER};"
             " border-radius: 4px; }"
         )
-        self.title = QLabel(self)
-        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title = ElidedLabel(self)
         self.progress_text = QLabel(self)
         self.progress = QProgressBar(self)
         self.progress.setTextVisible(False)
         self.progress.setFixedWidth(160)
         self.progress.setFixedHeight(8)
-        self.where = QLabel(self)
-        self.where.setTextFormat(Qt.TextFormat.RichText)
-        self.codes = QLabel(self)
-        self.codes.setTextFormat(Qt.TextFormat.RichText)
+        self.where = ElidedLabel(self)  # long texts are cut (the whole in the tooltip), not
+        self.codes = ElidedLabel(self)  # drawn under the buttons nor widening the window
         self.hint = QLabel(self)
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(f"color: {theme.MUTED}")
@@ -138,8 +185,6 @@ class ConsensusBar(QFrame):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             self.buttons[name] = b
-        for label in (self.title, self.where, self.codes):
-            label.setMinimumWidth(80)  # long texts are cut, not the window widened
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.progress_text)
@@ -152,7 +197,7 @@ class ConsensusBar(QFrame):
         for name in ("take_a", "take_b", "keep_edit"):
             middle.addWidget(self.buttons[name])
         bottom = QHBoxLayout()
-        bottom.addWidget(self.codes)
+        bottom.addWidget(self.codes, 2)
         bottom.addSpacing(16)
         bottom.addWidget(self.hint, 1)
         col = QVBoxLayout(self)

@@ -37,15 +37,25 @@ class EditCommand(QUndoCommand):
     """Apply a change on redo, its inverse on undo; both are journaled by the session."""
 
     def __init__(self, document: Document, change: Change) -> None:
-        super().__init__(change.label)
+        super().__init__(spoken_label(change.label, document.session.scheme))
         self.document = document
         self.change = change
+        self._done = False  # QUndoStack.push runs redo once: that is the edit, not a redo
 
     def redo(self) -> None:
-        self.document.apply(self.change)
+        self.document.apply(self.change, "redo" if self._done else "edit")
+        self._done = True
 
     def undo(self) -> None:
-        self.document.apply(self.change.inverse())
+        self.document.apply(self.change.inverse(), "undo")
+
+
+def spoken_label(label: str, scheme) -> str:
+    """An edit's label as the coder reads it: each tier by its display name (``start infant
+    engagement/negative``, as the events table writes tiers)."""
+    for tier in sorted(scheme.tiers, key=lambda t: -len(t.name)):  # longest names first
+        label = label.replace(tier.name, tier.name.replace("_", " "))
+    return label
 
 
 class Document(QObject):
@@ -58,6 +68,7 @@ class Document(QObject):
     comparisonChanged = pyqtSignal()  # another coder compared, or none
     disagreementsChanged = pyqtSignal(object)  # {tier: (t0, t1) that may look different now}
     problem = pyqtSignal(str)
+    done = pyqtSignal(str)  # what an edit, undo or redo did, in words ("Undid: start …")
 
     def __init__(self, session: CodingSession, videos: list, parent: QObject | None = None):
         super().__init__(parent)
@@ -74,6 +85,7 @@ class Document(QObject):
         self.compared: Comparison | None = None
         self._disagreements: pd.DataFrame | None = None
         self._dirty = session.dirty
+        self.applying = "edit"  # or "undo", "redo": what the change being applied is
         # called before the events are saved to the coder's file (a mode's own files: a raised
         # DataError stops the save and says why)
         self.before_save: list[Callable[[], None]] = []
@@ -139,10 +151,18 @@ class Document(QObject):
     def push(self, change: Change) -> None:
         self.undo_stack.push(EditCommand(self, change))
 
-    def apply(self, change: Change) -> None:
+    def apply(self, change: Change, how: str = "edit") -> None:
         """Called by commands only: apply, journal (with the playhead's frame: recovery after a
-        crash reopens there), notify, select the changed event."""
-        self.session.apply(replace(change, frame=self.frame))
+        crash reopens there), notify, select the changed event; ``done`` says it. ``how``:
+        ``"edit"``, ``"undo"`` or ``"redo"`` (as :attr:`applying` while the views hear of it)."""
+        self.applying = how
+        try:
+            self.session.apply(replace(change, frame=self.frame))
+        finally:
+            self.applying = "edit"
+        if change.rows or change.notes:
+            said = {"undo": "Undid: ", "redo": "Redid: "}.get(how, "")
+            self.done.emit(said + spoken_label(change.label, self.session.scheme))
         focus = change.focus
         if self.selected is not None and self.selected not in self.session.events:
             self.selected = None

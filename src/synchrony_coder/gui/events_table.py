@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHeaderView,
+    QLineEdit,
     QMenu,
     QStyledItemDelegate,
     QTableView,
@@ -296,14 +297,23 @@ class _CodeDelegate(QStyledItemDelegate):
 
 
 class _TimeDelegate(QStyledItemDelegate):
-    """Edit a time as text: seconds or a timecode."""
+    """Edit a time as text: seconds (``6.2``) or a timecode (``0:06.2``, ``00:00:06.200``).
+
+    A text the parser refuses changes nothing; the status bar (the model's ``problem``) says why.
+    """
+
+    def createEditor(self, parent, option, index):
+        editor = QLineEdit(parent)
+        editor.setToolTip("Seconds (6.2) or a timecode (0:06.2, 00:00:06.200)")
+        return editor
 
     def setEditorData(self, editor, index) -> None:
         value = index.data(Qt.ItemDataRole.EditRole)
         editor.setText("" if value is None else f"{value:.3f}")
+        editor.selectAll()
 
     def setModelData(self, editor, model, index) -> None:
-        model.setData(index, editor.text(), Qt.ItemDataRole.EditRole)
+        model.setData(index, editor.text(), Qt.ItemDataRole.EditRole)  # a refusal says why
 
 
 class EventsTable(QTableView):

@@ -30,7 +30,7 @@ from ..scheme import load_scheme
 from ..session import CodingSession, find_session
 from ..study import CONSENSUS
 from . import settings
-from .actions import SPECS, build_actions, code_actions
+from .actions import SPECS, build_actions, code_actions, menu_text
 from .audio import AudioTrack, has_audio
 from .codes_panel import CodesPanel
 from .consensus_mode import choose_consensus
@@ -52,6 +52,9 @@ WELCOME = (
     " or run <code>synchrony-coder demo</code> to try the sample session.</p>"
     "<p>Press <b>F1</b> for every shortcut.</p>"
 )
+
+CENTRAL_SHARE = 0.55  # of the window's height, at least, for the video and the timeline
+EVENTS_DOCK_H = 240
 
 
 class MainWindow(QMainWindow):
@@ -140,7 +143,7 @@ class MainWindow(QMainWindow):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for path in settings.recent_sessions():
-            a = self.recent_menu.addAction(path)
+            a = self.recent_menu.addAction(menu_text(path))
             a.triggered.connect(lambda _=False, p=path: self.open_session([p]))
 
     def _update_enabled(self) -> None:
@@ -291,7 +294,7 @@ class MainWindow(QMainWindow):
             self._docks[:2], [codes_h, self.height() - codes_h], Qt.Orientation.Vertical
         )
         self.resizeDocks([self._docks[0]], [490], Qt.Orientation.Horizontal)  # 4 phases fit
-        self.resizeDocks([self._docks[2]], [240], Qt.Orientation.Vertical)
+        self.resizeDocks([self._docks[2]], [EVENTS_DOCK_H], Qt.Orientation.Vertical)
         state = settings.app_settings().value("windowState")
         if state is not None:
             self.restoreState(state)
@@ -308,14 +311,22 @@ class MainWindow(QMainWindow):
         self.player.transport.set_audio(self.audio is not None)
         self.motion.attach(self)
         self.events_table.context_actions = [self.actions["analyse"]]
-        doc.selectionChanged.connect(lambda _: self.actions["analyse"].setText(analyse_text(doc)))
+
+        # the action names the selected event's code: again when an edit or undo recodes it
+        def name_analysed(*_args) -> None:
+            self.actions["analyse"].setText(analyse_text(doc))
+
+        doc.selectionChanged.connect(name_analysed)
+        doc.eventsChanged.connect(name_analysed)
         doc.dirtyChanged.connect(self.setWindowModified)
         doc.problem.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
-        doc.eventsChanged.connect(lambda c: c.rows and self.statusBar().showMessage(c.label, 3000))
+        doc.done.connect(lambda text: self.statusBar().showMessage(text, 3000))
         self.setWindowTitle(f"{session.session_id} — {session.coder}[*] — synchrony-coder")
         self.setWindowModified(session.dirty)
         self._update_enabled()
         split.setSizes([self.height(), self.timeline.canvas.minimumHeight() + 30])
+        self._keep_central_share()
+        QTimer.singleShot(0, self._keep_central_share)  # once the new widgets are laid out
         if session.recovered:
             if session.recovered_frame is not None:  # where the coder was when it ended
                 doc.seek(session.recovered_frame)
@@ -358,6 +369,26 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(area, dock)
         return dock
+
+    def _central_too_small(self) -> bool:
+        """The video and timeline have less than :data:`CENTRAL_SHARE` of the window's height."""
+        self.layout().activate()
+        room = self.height() - self.menuBar().height() - self.statusBar().height()
+        return self.centralWidget().height() < CENTRAL_SHARE * room
+
+    def _keep_central_share(self) -> None:
+        """Give the video and timeline their share back from the bottom docks (a layout saved by
+        a run that squeezed them, or restored over a new session's docks)."""
+        if self.document is None or not self._central_too_small():
+            return
+        bottom = [
+            d
+            for d in self._docks
+            if not d.isFloating()
+            and self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea
+        ]
+        if bottom:
+            self.resizeDocks(bottom[:1], [EVENTS_DOCK_H], Qt.Orientation.Vertical)
 
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
@@ -509,7 +540,8 @@ class MainWindow(QMainWindow):
     def _remember_layout(self) -> None:
         s = settings.app_settings()
         s.setValue("geometry", self.saveGeometry())
-        if self.document is not None:
+        # a layout that squeezes the video is not kept for the next session
+        if self.document is not None and not self._central_too_small():
             s.setValue("windowState", self.saveState())
         s.sync()
 

@@ -23,6 +23,7 @@ from ..session.rois import add_roi, move_roi, remove_roi, rename_roi
 from .regions import PARTNERS, Regions, region_colour
 
 GRAB_PX = 6  # how near an edge or corner the pointer grabs it (widget pixels)
+HINT_TOP_PX = 24  # the drawing hint sits this far under the picture's top (its corner labels)
 CLICK_PX = 4  # a drag shorter than this draws nothing
 PENDING = "name it…"  # the label of a region drawn, waiting for its name
 HINT = (
@@ -187,11 +188,19 @@ class RoiOverlay(QWidget):
                     if (hx, hy) != (rect.center().x(), rect.center().y()):
                         p.drawRect(QRectF(hx - 3, hy - 3, 6, 6))
 
+    def hint_rect(self, p: QPainter | None = None) -> QRectF:
+        """Where the drawing hint goes: across the top of the picture, under the corner labels
+        (the camera's name), clear of the bottom where the picture shows its timecode."""
+        flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+        picture = self.mapping().rect
+        area = QRectF(picture.left() + 8, 0, picture.width() - 16, self.height())
+        metrics = p.fontMetrics() if p is not None else self.fontMetrics()
+        h = metrics.boundingRect(area.toRect(), flags, HINT).height() + 8
+        return QRectF(picture.left(), picture.top() + HINT_TOP_PX, picture.width(), h)
+
     def _paint_hint(self, p: QPainter) -> None:
         flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-        area = QRectF(8, 0, self.width() - 16, self.height())
-        h = p.fontMetrics().boundingRect(area.toRect(), flags, HINT).height() + 8
-        box = QRectF(0, self.height() - h, self.width(), h)
+        box = self.hint_rect(p)
         p.fillRect(box, QColor(0, 0, 0, 150))
         p.setPen(QColor("#ffffff"))
         p.drawText(box.adjusted(8, 0, -8, 0), flags, HINT)

@@ -32,6 +32,7 @@ from ..scheme import Scheme
 from ..sequential import lag_table, permutation_test, window_table
 from ..sequential.plots import Z_CRITICAL
 from . import theme
+from .actions import menu_text
 
 MAX_LAG = 3
 PERMUTATIONS = 1000
@@ -157,7 +158,18 @@ class SequentialView(QWidget):
         self.target.currentIndexChanged.connect(self.update_window)
         self.show_lag(1)
         self.update_window()
-        self.resize(780, 640)
+        self.resize(max(780, self.table_width() + 2 * 12 + 2 * 12), 640)  # margins: window, box
+
+    def table_width(self) -> int:
+        """The lag table's width with every column as wide as its text (and its frame and
+        scroll bar): the window is made that wide, so "perm. p" is not cut."""
+        table, header = self.lag_view, self.lag_view.horizontalHeader()
+        columns = sum(
+            max(table.sizeHintForColumn(c), header.sectionSizeHint(c))
+            for c in range(table.columnCount())
+        )
+        scroll = table.style().pixelMetric(table.style().PixelMetric.PM_ScrollBarExtent)
+        return columns + 2 * table.frameWidth() + scroll + 4
 
     # ------------------------------------------------------------------ data
 
@@ -284,8 +296,18 @@ class SequentialView(QWidget):
         z = result.adjusted_residual
         target = self.target.currentText()
         span = f"({result.window_lo_s:g}, {result.window_hi_s:g}] s"
+        support = _window_support(result)
         if math.isnan(z):
             text, colour = "Not enough events for this window to say anything.", theme.MUTED
+        elif abs(z) >= Z_CRITICAL and support < FEW_GIVEN:
+            both = int(result.joint_units)
+            text, colour = (
+                f"z {z:+.2f}, but from {both} unit{'' if both == 1 else 's'} with both (chance: "
+                f"{result.given_units * result.target_units / max(result.n_units, 1):.1f}): so "
+                f"few that z says little (under {FEW_GIVEN}); widen the window or code more "
+                "sessions before reading it as an association.",
+                theme.MUTED,
+            )
         elif z >= Z_CRITICAL:
             text, colour = (
                 f"{target} falls within {span} after {self.code} more often than chance.",
@@ -303,6 +325,15 @@ class SequentialView(QWidget):
             )
         self.window_verdict.setText(text)
         self.window_verdict.setStyleSheet(f"color: {colour}")
+
+
+def _window_support(result: pd.Series) -> float:
+    """The units a verdict rests on: those with both (more often than chance) or the number
+    chance would give (less often); under :data:`FEW_GIVEN` a z of the 2×2 table is not
+    trusted, the rule of the lag tables' note."""
+    if result.adjusted_residual > 0:
+        return float(result.joint_units)
+    return result.given_units * result.target_units / max(result.n_units, 1)
 
 
 def analyse_selected(document, parent: QWidget) -> SequentialView | str:
@@ -327,4 +358,6 @@ def analyse_selected(document, parent: QWidget) -> SequentialView | str:
 def analyse_text(document) -> str:
     """The action's text for the selected event (it names the code analysed)."""
     ev = None if document.selected is None else document.session.events.get(document.selected)
-    return f"&Analyse what follows {ev.code}…" if ev is not None else "&Analyse what follows…"
+    if ev is None:
+        return "&Analyse what follows…"
+    return f"&Analyse what follows {menu_text(ev.code)}…"

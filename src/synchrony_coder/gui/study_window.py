@@ -40,6 +40,7 @@ from ..errors import DataError
 from ..study import Study, load_study, mark_done, study_status
 from ..study.status import DONE, IN_PROGRESS, NOT_STARTED, UNREADABLE, coder_state
 from . import settings
+from .actions import menu_text
 from .consensus_mode import ask_pair, open_consensus
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -261,6 +262,7 @@ class StudyWindow(QWidget):
         self._consensus = consensus
         self.setWindowTitle(f"Study: {study.name} — synchrony-coder")
         self.summary = QLabel(self)
+        self._status = pd.DataFrame()
         self.filter_text = QLineEdit(self)
         self.filter_text.setPlaceholderText("Filter: session, dyad, coder, status…")
         self.filter_text.setClearButtonEnabled(True)
@@ -291,7 +293,8 @@ class StudyWindow(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # widths from every session's text (fit_columns), not from the rows the filter shows
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         hint = QLabel("Double-click a session to open it (a coder's cell: as that coder).", self)
         hint.setObjectName("hint")
@@ -330,12 +333,22 @@ class StudyWindow(QWidget):
             return
         self._scheme = self.study.load_scheme()
         status = study_status(self.study)
+        selected = self._selected_cell()
         if self.model.coders != self.study.all_coders() or (
             len(self.model.study.sessions) != len(self.study.sessions)
         ):
             self._rebuild()
         self.model.study = self.study
         self.model.load(status)
+        self._status = status
+        self._select_cell(selected)
+        self.fit_columns()
+        self._show_summary()
+        self._update_button()
+
+    def _show_summary(self) -> None:
+        """The study's line above the list: sessions, coders, their files' states."""
+        status = self._status
         counts = status["status"].value_counts()
         uncoded = sum(
             (part["status"] == NOT_STARTED).all() for _, part in status.groupby("session")
@@ -349,12 +362,40 @@ class StudyWindow(QWidget):
             f" · {len(self.study.reliability_sample())} drawn for double coding"
             f"<br><span style='color:#9a9ca3'>{self.study.root}</span>"
         )
-        self._update_button()
 
-    def _rebuild(self) -> None:
-        self.model = SessionsModel(self.study, self)
-        self.proxy.setSourceModel(self.model)
-        self.table.selectionModel().currentChanged.connect(lambda *_: self._update_button())
+    def _selected_cell(self) -> tuple[str, str] | None:
+        """The selected cell as (session, column name), which a reload does not move."""
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        source = self.proxy.mapToSource(index)
+        return self.model.session_at(source.row())["session"], self.model.headers[source.column()]
+
+    def _select_cell(self, cell: tuple[str, str] | None) -> None:
+        if cell is None or cell[1] not in self.model.headers:
+            return
+        for r in range(self.model.rowCount()):
+            if self.model.session_at(r)["session"] == cell[0]:
+                index = self.proxy.mapFromSource(
+                    self.model.index(r, self.model.headers.index(cell[1]))
+                )
+                if index.isValid():
+                    self.table.setCurrentIndex(index)
+                    self.table.scrollTo(index)
+                return
+
+    def fit_columns(self) -> None:
+        """Each column as wide as its widest text over all sessions (the hidden ones too), so
+        neither filtering nor a changed cell narrows a column to what a few rows show."""
+        model, table = self.model, self.table
+        header = table.horizontalHeader()
+        cells, titles = table.fontMetrics(), header.fontMetrics()
+        for c in range(model.columnCount() - 1):  # the last (notes) stretches
+            title = str(model.headerData(c, Qt.Orientation.Horizontal) or "")
+            texts = [str(model.data(model.index(r, c)) or "") for r in range(model.rowCount())]
+            widest = max((cells.horizontalAdvance(t) for t in texts), default=0)
+            # the cell's margins; the header's sort arrow
+            header.resizeSection(c, max(widest + 16, titles.horizontalAdvance(title) + 28))
 
     # -- acting -------------------------------------------------------------------------------
     def _target(self, index: QModelIndex | None = None) -> tuple[dict, str | None] | None:
@@ -393,7 +434,7 @@ class StudyWindow(QWidget):
         double = target is not None and len(self._coded_by(target[0])) >= 2
         self.consensus_button.setEnabled(double)
         self.consensus_button.setText(
-            f"Make consensus ({' & '.join(self._coded_by(target[0])[:2])})…"
+            menu_text(f"Make consensus ({' & '.join(self._coded_by(target[0])[:2])})…")
             if double and len(self._coded_by(target[0])) == 2
             else "Make consensus…"
         )
@@ -404,8 +445,8 @@ class StudyWindow(QWidget):
         row, coder = target
         status = row["coders"].get(coder, (NOT_STARTED,))[0]
         self.mark_button.setEnabled(self.study.session(row["session"]).spec is not None)
-        self.mark_button.setText(f"Mark as not done ({coder})" if status == DONE else
-                                 f"Mark as done ({coder})")  # fmt: skip
+        self.mark_button.setText(menu_text(f"Mark as not done ({coder})" if status == DONE else
+                                           f"Mark as done ({coder})"))  # fmt: skip
 
     def toggle_done(self) -> None:
         """Mark the selected coder's work on the selected session done (or not done again)."""
@@ -420,6 +461,13 @@ class StudyWindow(QWidget):
         mark_done(spec, coder, done=was != DONE)
         state = coder_state(spec, coder, self._scheme)
         self.model.set_status(row["session"], coder, state.status)
+        mine = (self._status["session"] == row["session"]) & (self._status["coder"] == coder)
+        if mine.any():
+            self._status.loc[mine, "status"] = state.status
+            self._show_summary()
+        else:  # a coder the status table did not list: read the files again
+            self.refresh()
+        self.fit_columns()
         self._update_button()
 
 

@@ -231,7 +231,8 @@ class TierTrack(Track):
                 continue
             onset, end = drag.get(i) or _extent(ev)
             colour = self.colours[self._code.get(ev.code, 0)]
-            _paint_one(p, view, y, h, onset, end, ev.offset_s is None, colour, i == selected)
+            _paint_one(p, view, y, h, onset, end, ev.offset_s is None, colour, i == selected,
+                       ev.code)  # fmt: skip
 
     def hit(self, view: View, x: float, edge_px: float) -> tuple[int, str] | None:
         """(event id, "onset"|"offset"|"body") at ``x``: the nearest edge within ``edge_px``
@@ -256,8 +257,9 @@ def _extent(ev) -> tuple[float, float]:
     return ev.onset_s, ev.onset_s if ev.offset_s is None else ev.offset_s
 
 
-def _paint_one(p, view, top, h, onset, end, point, colour, selected) -> None:
-    """One event drawn on top of the others: the selected one (outlined) or the dragged one."""
+def _paint_one(p, view, top, h, onset, end, point, colour, selected, name="") -> None:
+    """One event drawn on top of the others: the selected one (outlined) or the dragged one,
+    a state with its code inside as :func:`paint_intervals` writes it."""
     x0, x1 = view.x_of(onset), view.x_of(end)
     if point:
         p.setPen(QPen(QColor("#ffffff") if selected else colour, 3 if selected else 2))
@@ -268,6 +270,10 @@ def _paint_one(p, view, top, h, onset, end, point, colour, selected) -> None:
         return
     rect = QRectF(x0, top, max(x1 - x0, 1.0), h)
     p.fillRect(rect, colour)
+    if name and x1 - x0 > TEXT_MIN_PX:
+        left = max(x0, view.left)
+        p.setPen(QColor("#111111"))
+        p.drawText(QRectF(left + 4, top, x1 - left - 6, h), Qt.AlignmentFlag.AlignVCenter, name)
     if selected:
         p.setPen(QPen(QColor("#ffffff"), 2))
         p.setBrush(Qt.BrushStyle.NoBrush)
