@@ -443,7 +443,7 @@ def test_text_as_distinct_string_objects_gives_the_same_table(simulated):
 
 
 def test_factorize_by_identity_equals_pandas():
-    from synchrony_coder.metrics.corpus import _factorize
+    from synchrony_coder.metrics.text import _factorize
 
     rng = np.random.default_rng(3)
     words = ["a", "bb", "a", None, "c", float("nan"), "bb"]

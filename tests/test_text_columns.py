@@ -121,3 +121,40 @@ def test_large_tables_share_the_work_and_give_the_same_results(table, monkeypatc
     monkeypatch.setattr(corpus, "PARALLEL_EVENTS", 1)
     for name, want in small.items():
         same(ANALYSES[name](table), want)
+
+
+def test_remembered_codes_follow_every_edit_of_an_arrow_table(table):
+    """The codes of Arrow-backed text are remembered by the identity of the Arrow array: after a
+    cell, a column or the row order changes, the analyses see the new table. Oracle: the same
+    edited table as Python strings (never remembered)."""
+    events = kinds(table)["arrow"]
+    lag, window = ANALYSES["lag"], ANALYSES["window"]
+    lag(events), window(events)  # remembered now
+    bid = np.flatnonzero((events["tier"] == "infant_bid").to_numpy())
+    events.loc[bid[0], "code"] = "fuss" if events.loc[bid[0], "code"] != "fuss" else "smile"
+    events.loc[bid[1], "tier"] = "caregiver_response"
+    events.loc[bid[1], "code"] = "soothe"
+    events["session"] = events["session"].where(events["session"] != "s3", "s9")
+    events.loc[events.index[-5:], "coder"] = "c"
+    for run in (lag, window, ANALYSES["metrics"]):
+        same(run(events), run(as_objects(events)))
+    reordered = events.iloc[::-1].reset_index(drop=True)
+    same(lag(reordered), lag(as_objects(reordered)))
+
+
+def test_remembered_codes_are_shared_read_only_and_bounded(table):
+    from synchrony_coder.metrics.text import _MEMO, group_ids, text_codes
+
+    events = kinds(table)["arrow"]
+    codes, names = text_codes(events["code"])
+    again, _ = text_codes(events["code"])
+    assert again is codes  # remembered, not coded again
+    with pytest.raises(ValueError):
+        codes[0] = 1
+    g, groups = group_ids(events)
+    groups.loc[0, "session"] = "edited"  # a caller's own copy
+    assert group_ids(events)[1].loc[0, "session"] == table.loc[0, "session"]
+    for _ in range(3 * _MEMO._size):  # tables come and go: no more than `size` entries stay
+        copy = events.astype({"code": object}).astype({"code": events["code"].dtype})
+        text_codes(copy["code"])
+    assert len(_MEMO._entries) <= _MEMO._size

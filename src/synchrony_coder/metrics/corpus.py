@@ -11,14 +11,13 @@ The state tiers of the two partners and the phase tier are cut into *elementary 
 stretches between consecutive boundaries of any of them, over ``[0, T)`` of each session, during
 which the infant code, the caregiver code and the phase do not change.
 
-Text columns (session, coder, tier, code) become integer codes first (:func:`text_codes`), so
-no string is compared twice whether pandas holds them as Python strings, Arrow-backed strings or
+Text columns (session, coder, tier, code) become integer codes first (:func:`.text.text_codes`),
+so no string is compared twice whether pandas holds them as Python strings, Arrow-backed strings or
 categories. A large table shares the work with one helper thread (:func:`helper`).
 """
 
 from __future__ import annotations
 
-import ctypes
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..scheme import Scheme, Tier
+from .text import factorize_rows, group_ids, text_codes
 
 __all__ = [
     "Bouts",
@@ -189,97 +189,6 @@ def assign_windows(windows: Windows, keys: np.ndarray) -> np.ndarray:
     return np.where((idx >= 0) & (keys < stop[safe]), idx, -1)
 
 
-def factorize_rows(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ids of the distinct tuples of integer ``codes`` (from :func:`text_codes`), in order of
-    first appearance.
-
-    Events tables come in blocks (a file per session and coder, a tier after another), so only
-    the rows where a code changes are combined; the rest inherit the id of the row above.
-
-    Returns
-    -------
-    (ids, first)
-        The id of every row, and the row where each id first appears.
-    """
-    n = len(codes[0])
-    change = np.ones(n, dtype=bool)
-    if n > 1:
-        change[1:] = codes[0][1:] != codes[0][:-1]
-        for c in codes[1:]:
-            change[1:] |= c[1:] != c[:-1]
-    starts = np.flatnonzero(change)
-    short = len(starts) > n // 4  # short runs: combine every row's codes, no gathering
-    run_id = np.zeros(n if short else len(starts), dtype=np.int64)
-    for c in codes:
-        values = c if short else c[starts]
-        run_id = pd.factorize(run_id * (int(c.max(initial=0)) + 2) + values + 1, sort=False)[0]
-    if short:
-        return run_id.astype(np.int64), _first_rows(run_id)
-    ids = np.repeat(run_id, np.diff(np.append(starts, n)))
-    return ids.astype(np.int64), starts[_first_rows(run_id)]
-
-
-def _first_rows(ids: np.ndarray) -> np.ndarray:
-    """Where each id 0 … max first appears."""
-    first = np.empty(int(ids.max(initial=-1)) + 1, dtype=np.int64)
-    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
-    return first
-
-
-def _addresses(values: np.ndarray) -> np.ndarray:
-    """The address of each object of an object array: equal addresses, the same object."""
-    values = np.ascontiguousarray(values)
-    if not len(values):
-        return np.zeros(0, dtype=np.intp)
-    buffer = (ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data)
-    return np.frombuffer(buffer, dtype=np.intp).copy()
-
-
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(values, sort=False)``, hashing the value of each distinct object once.
-
-    A table from :func:`~synchrony_coder.read_events` with Python strings holds one string object
-    per distinct value of a column: comparing and hashing addresses costs a small part of
-    hashing strings.
-    """
-    if values.dtype != object:
-        return pd.factorize(values, sort=False)
-    ids, _ = pd.factorize(_addresses(values), sort=False)
-    codes, uniques = pd.factorize(values[_first_rows(ids)], sort=False)
-    return codes[ids], uniques
-
-
-def text_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
-    """An integer code for every entry of a text column, and the values the codes stand for.
-
-    Equal codes mean equal values (−1: missing). Whatever the column holds, no Python string is
-    compared more than once per distinct object: a categorical gives its codes; Python strings
-    are grouped by object first (:func:`_factorize`); an Arrow-backed column (pandas' default
-    ``str`` with pyarrow) is hashed by Arrow, and when its runs of equal values are long (a
-    session, coder or tier column), only the first value of each run is.
-    """
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.codes.to_numpy().astype(np.int64), column.cat.categories
-    values = column.array
-    if isinstance(column.dtype, np.dtype):
-        codes, uniques = _factorize(column.to_numpy())
-        return codes.astype(np.int64, copy=False), uniques
-    n = len(values)
-    head = values[:1024]  # a glance at the runs' lengths before comparing every row
-    if n > 1 and (head[1:] != head[:-1]).sum() <= len(head) // 8:
-        differ = values[1:] != values[:-1]
-        if hasattr(differ, "fillna"):  # a masked result: a missing value starts a run
-            differ = differ.fillna(True)
-        change = np.ones(n, dtype=bool)
-        change[1:] = np.asarray(differ, dtype=bool)
-        starts = np.flatnonzero(change)
-        if len(starts) <= n // 8:
-            codes, uniques = pd.factorize(values.take(starts), sort=False)
-            return np.repeat(codes.astype(np.int64), np.diff(np.append(starts, n))), uniques
-    codes, uniques = pd.factorize(values, sort=False)
-    return codes.astype(np.int64, copy=False), uniques
-
-
 def group_max(
     values: np.ndarray, group: np.ndarray, n: int, runs: np.ndarray | None = None
 ) -> np.ndarray:
@@ -301,15 +210,6 @@ def to_ms(seconds: np.ndarray) -> np.ndarray:
     ms = np.rint(seconds * 1000.0)
     ms[np.isnan(ms)] = 0.0
     return ms.astype(np.int64)
-
-
-def group_ids(events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """The (session, coder) group of every row, and the groups (``session, coder``) in order.
-
-    Groups are numbered in the order of their first row.
-    """
-    g, first = factorize_rows(text_codes(events["session"])[0], text_codes(events["coder"])[0])
-    return g, events[["session", "coder"]].iloc[first].reset_index(drop=True)
 
 
 def build_corpus(

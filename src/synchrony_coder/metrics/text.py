@@ -1,0 +1,203 @@
+"""Text columns (session, coder, tier, code) as integer codes, and the (session, coder) groups.
+
+No string is compared twice, whether pandas holds the text as Python strings, Arrow-backed strings
+or categories (:func:`text_codes`). An Arrow-backed column (pandas' default ``str`` with pyarrow)
+is immutable: editing such a column gives the table a new Arrow array. So the codes of an Arrow
+column, and the groups of a pair of them, are remembered while that very array lives, and the
+analyses run one after another on one table (a lag table, then time windows, then metrics) code
+its text once. Numpy and categorical columns can change in place and are coded every time.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["factorize_rows", "forget_text_codes", "group_ids", "text_codes"]
+
+
+class _ArrowMemo:
+    """Results computed from Arrow arrays, found again by the identity of those arrays.
+
+    An entry holds weak references to its arrays: it is used only while each is still the very
+    object it was computed from (an id may be reused once an array is gone), and dropped once one
+    of them is gone or when more than ``size`` entries are kept (least recently used first).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[int, ...], tuple[tuple, Any]] = OrderedDict()
+        self._lock = threading.Lock()  # the helper thread codes columns too
+
+    def get(self, arrays: tuple, compute: Callable[[], Any]) -> Any:
+        key = tuple(id(a) for a in arrays)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and all(r() is a for r, a in zip(entry[0], arrays, strict=True)):
+                self._entries.move_to_end(key)
+                return entry[1]
+        result = compute()
+        with self._lock:
+            for k in [
+                k for k, (refs, _) in self._entries.items() if any(r() is None for r in refs)
+            ]:
+                del self._entries[k]
+            self._entries[key] = (tuple(weakref.ref(a) for a in arrays), result)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return result
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_MEMO = _ArrowMemo(size=8)  # four text columns of two tables
+
+
+def forget_text_codes() -> None:
+    """Drop every remembered code (a benchmark times the coding of a table anew with it)."""
+    _MEMO.clear()
+
+
+def _arrow_array(column: pd.Series):
+    """The Arrow array behind an Arrow-backed column (the same object while the column is not
+    edited), or None."""
+    values = column.array
+    if isinstance(values, pd.arrays.ArrowExtensionArray):
+        return values.__arrow_array__()
+    return None
+
+
+def _read_only(codes: np.ndarray) -> np.ndarray:
+    """Remembered codes are shared by every caller: none may write into them."""
+    codes.flags.writeable = False
+    return codes
+
+
+def factorize_rows(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ids of the distinct tuples of integer ``codes`` (from :func:`text_codes`), in order of
+    first appearance.
+
+    Events tables come in blocks (a file per session and coder, a tier after another), so only
+    the rows where a code changes are combined; the rest inherit the id of the row above.
+
+    Returns
+    -------
+    (ids, first)
+        The id of every row, and the row where each id first appears.
+    """
+    n = len(codes[0])
+    change = np.ones(n, dtype=bool)
+    if n > 1:
+        change[1:] = codes[0][1:] != codes[0][:-1]
+        for c in codes[1:]:
+            change[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(change)
+    short = len(starts) > n // 4  # short runs: combine every row's codes, no gathering
+    run_id = np.zeros(n if short else len(starts), dtype=np.int64)
+    for c in codes:
+        values = c if short else c[starts]
+        run_id = pd.factorize(run_id * (int(c.max(initial=0)) + 2) + values + 1, sort=False)[0]
+    if short:
+        return run_id.astype(np.int64), _first_rows(run_id)
+    ids = np.repeat(run_id, np.diff(np.append(starts, n)))
+    return ids.astype(np.int64), starts[_first_rows(run_id)]
+
+
+def _first_rows(ids: np.ndarray) -> np.ndarray:
+    """Where each id 0 … max first appears."""
+    first = np.empty(int(ids.max(initial=-1)) + 1, dtype=np.int64)
+    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
+    return first
+
+
+def _addresses(values: np.ndarray) -> np.ndarray:
+    """The address of each object of an object array: equal addresses, the same object."""
+    values = np.ascontiguousarray(values)
+    if not len(values):
+        return np.zeros(0, dtype=np.intp)
+    buffer = (ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data)
+    return np.frombuffer(buffer, dtype=np.intp).copy()
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=False)``, hashing the value of each distinct object once.
+
+    A table from :func:`~synchrony_coder.read_events` with Python strings holds one string object
+    per distinct value of a column: comparing and hashing addresses costs a small part of
+    hashing strings.
+    """
+    if values.dtype != object:
+        return pd.factorize(values, sort=False)
+    ids, _ = pd.factorize(_addresses(values), sort=False)
+    codes, uniques = pd.factorize(values[_first_rows(ids)], sort=False)
+    return codes[ids], uniques
+
+
+def text_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
+    """An integer code for every entry of a text column, and the values the codes stand for.
+
+    Equal codes mean equal values (−1: missing). Whatever the column holds, no Python string is
+    compared more than once per distinct object: a categorical gives its codes; Python strings
+    are grouped by object first (:func:`_factorize`); an Arrow-backed column (pandas' default
+    ``str`` with pyarrow) is hashed by Arrow, and when its runs of equal values are long (a
+    session, coder or tier column), only the first value of each run is. The codes of an Arrow
+    column are remembered while it lives (read-only arrays).
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy().astype(np.int64), column.cat.categories
+    if isinstance(column.dtype, np.dtype):
+        codes, uniques = _factorize(column.to_numpy())
+        return codes.astype(np.int64, copy=False), uniques
+    arrow = _arrow_array(column)
+    if arrow is None:
+        return _extension_codes(column.array)
+    return _MEMO.get((arrow,), lambda: _remembered(*_extension_codes(column.array)))
+
+
+def _remembered(codes: np.ndarray, uniques) -> tuple[np.ndarray, pd.Index]:
+    return _read_only(codes), pd.Index(uniques)
+
+
+def _extension_codes(values) -> tuple[np.ndarray, Any]:
+    """:func:`text_codes` of an extension array (Arrow-backed or pandas' own strings)."""
+    n = len(values)
+    head = values[:1024]  # a glance at the runs' lengths before comparing every row
+    if n > 1 and (head[1:] != head[:-1]).sum() <= len(head) // 8:
+        differ = values[1:] != values[:-1]
+        if hasattr(differ, "fillna"):  # a masked result: a missing value starts a run
+            differ = differ.fillna(True)
+        change = np.ones(n, dtype=bool)
+        change[1:] = np.asarray(differ, dtype=bool)
+        starts = np.flatnonzero(change)
+        if len(starts) <= n // 8:
+            codes, uniques = pd.factorize(values.take(starts), sort=False)
+            return np.repeat(codes.astype(np.int64), np.diff(np.append(starts, n))), uniques
+    codes, uniques = pd.factorize(values, sort=False)
+    return codes.astype(np.int64, copy=False), uniques
+
+
+def group_ids(events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """The (session, coder) group of every row, and the groups (``session, coder``) in order.
+
+    Groups are numbered in the order of their first row. Remembered for Arrow-backed columns
+    (the ids read-only; the groups a new frame for every caller).
+    """
+
+    def find() -> tuple[np.ndarray, pd.DataFrame]:
+        g, first = factorize_rows(text_codes(events["session"])[0], text_codes(events["coder"])[0])
+        return _read_only(g), events[["session", "coder"]].iloc[first].reset_index(drop=True)
+
+    arrows = (_arrow_array(events["session"]), _arrow_array(events["coder"]))
+    if any(a is None for a in arrows):
+        return find()
+    g, groups = _MEMO.get(arrows, find)
+    return g, groups.copy()
