@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["factorize_rows", "forget_text_codes", "group_ids", "text_codes"]
 
@@ -59,7 +61,7 @@ class _ArrowMemo:
             self._entries.clear()
 
 
-_MEMO = _ArrowMemo(size=8)  # four text columns of two tables
+_MEMO = _ArrowMemo(size=8)  # the tier and code columns and the groups of a few tables
 
 
 def forget_text_codes() -> None:
@@ -160,11 +162,43 @@ def text_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
     arrow = _arrow_array(column)
     if arrow is None:
         return _extension_codes(column.array)
-    return _MEMO.get((arrow,), lambda: _remembered(*_extension_codes(column.array)))
+    return _MEMO.get((arrow,), lambda: _arrow_codes(arrow))
 
 
-def _remembered(codes: np.ndarray, uniques) -> tuple[np.ndarray, pd.Index]:
-    return _read_only(codes), pd.Index(uniques)
+def _arrow_codes(values: pa.ChunkedArray) -> tuple[np.ndarray, pd.Index]:
+    """:func:`text_codes` of an Arrow array, with Arrow's kernels (no pandas wrapping): the
+    first value of each run of equal values when the runs are long, else every value."""
+    n = len(values)
+    if n > 1 and _long_runs(values[:1024]):
+        starts = _run_starts(values)
+        if len(starts) <= n // 8:
+            codes, uniques = _dictionary(values.take(starts))
+            return _read_only(np.repeat(codes, np.diff(np.append(starts, n)))), uniques
+    codes, uniques = _dictionary(values)
+    return _read_only(codes), uniques
+
+
+def _long_runs(head: pa.ChunkedArray) -> bool:
+    """A glance at the first rows: do they come in runs of 8 or more equal values?"""
+    return len(_run_starts(head)) <= len(head) // 8
+
+
+def _run_starts(values: pa.ChunkedArray) -> np.ndarray:
+    """The rows where a run of equal values starts (a missing value starts a run)."""
+    differ = pc.fill_null(pc.not_equal(values[1:], values[:-1]), True)
+    later = pc.indices_nonzero(differ).to_numpy().astype(np.int64) + 1
+    return np.concatenate([np.zeros(min(len(values), 1), dtype=np.int64), later])
+
+
+def _dictionary(values: pa.ChunkedArray) -> tuple[np.ndarray, pd.Index]:
+    """Arrow's dictionary encoding as codes (−1: missing) and the values they stand for."""
+    encoded = pc.dictionary_encode(values).unify_dictionaries()
+    if not encoded.num_chunks:
+        return np.zeros(0, dtype=np.int64), pd.Index([], dtype=object)
+    codes = pc.fill_null(
+        pa.chunked_array([c.indices for c in encoded.chunks]).cast(pa.int64()), -1
+    ).to_numpy()
+    return codes, pd.Index(encoded.chunk(0).dictionary.to_pylist(), dtype=object)
 
 
 def _extension_codes(values) -> tuple[np.ndarray, Any]:
@@ -191,13 +225,33 @@ def group_ids(events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     Groups are numbered in the order of their first row. Remembered for Arrow-backed columns
     (the ids read-only; the groups a new frame for every caller).
     """
+    arrows = (_arrow_array(events["session"]), _arrow_array(events["coder"]))
 
     def find() -> tuple[np.ndarray, pd.DataFrame]:
-        g, first = factorize_rows(text_codes(events["session"])[0], text_codes(events["coder"])[0])
+        found = _arrow_group_ids(*arrows) if None not in arrows else None
+        if found is None:
+            found = factorize_rows(text_codes(events["session"])[0], text_codes(events["coder"])[0])
+        g, first = found
         return _read_only(g), events[["session", "coder"]].iloc[first].reset_index(drop=True)
 
-    arrows = (_arrow_array(events["session"]), _arrow_array(events["coder"]))
-    if any(a is None for a in arrows):
+    if None in arrows:
         return find()
     g, groups = _MEMO.get(arrows, find)
     return g, groups.copy()
+
+
+def _arrow_group_ids(
+    session: pa.ChunkedArray, coder: pa.ChunkedArray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`factorize_rows` of two Arrow columns with long runs, from the rows where either
+    changes (a few per file), or None when their runs are short."""
+    n = len(session)
+    if n < 2 or not (_long_runs(session[:1024]) and _long_runs(coder[:1024])):
+        return None
+    starts = np.union1d(_run_starts(session), _run_starts(coder))
+    if len(starts) > n // 8:
+        return None
+    run_id, first = factorize_rows(
+        _dictionary(session.take(starts))[0], _dictionary(coder.take(starts))[0]
+    )
+    return np.repeat(run_id, np.diff(np.append(starts, n))), starts[first]

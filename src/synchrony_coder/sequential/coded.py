@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..metrics.corpus import group_ids, group_max, helper, text_codes, to_ms
+from ..metrics.corpus import helper, to_ms
+from ..metrics.text import group_ids, text_codes
 from ..scheme import Scheme
 
 __all__ = [
@@ -110,34 +111,43 @@ def coded_events(events: pd.DataFrame, scheme: Scheme, codes: list[tuple[str, st
     if not np.isfinite(onset_s).all():
         events = events[np.isfinite(onset_s)]
         onset_s = onset_s[np.isfinite(onset_s)]
+    offset_s = events["offset_s"].to_numpy(dtype=float)
     with helper(len(events)) as pool:
-        tier_text = pool.submit(text_codes, events["tier"])
+        # Arrow hashes every row of the code column: the longest job, on the helper, while the
+        # groups and the tiers (long runs, only the first row of each hashed) are found here
         code_text = pool.submit(text_codes, events["code"])
         group, groups = group_ids(events)
-        tier_codes, tier_names = tier_text.result()
-        code_codes, code_names = code_text.result()
+        tier, tier_names = text_codes(events["tier"])
+        code, code_names = code_text.result()
     index = {c: i for i, c in enumerate(codes)}
     # the code index of every (tier, code) of the table, −1 for a missing value (the last row
-    # and column) or a code not asked for
-    lookup = np.full((len(tier_names) + 1, len(code_names) + 1), -1, dtype=np.int64)
-    for t, tier in enumerate(tier_names):
-        for c, name in enumerate(code_names):
-            lookup[t, c] = index.get((str(tier), str(name)), -1)
-    code = lookup[tier_codes, code_codes]
+    # and column) or a code not asked for; read flat at tier · width + code, where a missing
+    # tier or code (−1) lands on −1 too, counted from the end
+    width = len(code_names) + 1
+    lookup = np.array(
+        [index.get((str(t), str(c)), -1) for t in [*tier_names, None] for c in [*code_names, None]],
+        dtype=np.int64,
+    )
+    code = lookup[tier * width + code]
 
-    onset = to_ms(onset_s)
-    offset_s = events["offset_s"].to_numpy(dtype=float)
-    offset = np.where(np.isfinite(offset_s), to_ms(offset_s), -1)
-    end = np.maximum(group_max(np.maximum(onset, offset), group, len(groups)), 0)
-    keep = code >= 0
+    # T of each group: its latest onset or offset (fmax passes over a point's missing offset),
+    # the largest of each run of the group's rows first (a table comes in blocks)
+    end_s = np.zeros(len(groups))
+    if len(group):
+        runs = np.flatnonzero(group[1:] != group[:-1]) + 1
+        runs = np.concatenate([[0], runs])
+        latest = np.maximum.reduceat(np.fmax(onset_s, offset_s), runs)
+        np.maximum.at(end_s, group[runs], latest)
+    keep = np.flatnonzero(code >= 0)  # the few rows of the codes asked for are converted
+    offset_s = offset_s[keep]
     return Coded(
         groups=groups,
         codes=tuple(codes),
         group=group[keep],
         code=code[keep],
-        onset=onset[keep],
-        offset=offset[keep],
-        end=end,
+        onset=to_ms(onset_s[keep]),
+        offset=np.where(np.isnan(offset_s), -1, to_ms(offset_s)),
+        end=to_ms(end_s),
     )
 
 

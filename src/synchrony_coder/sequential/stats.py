@@ -3,8 +3,8 @@ Yule's Q and odds ratios, for a stack of K × K tables at once (Bakeman & Quera,
 
 Without structural zeros the expected count is e = x_g+ x_+t / N and the adjusted residual is
 Allison & Liker's (1982) z; both equal the statistics of the 2 × 2 collapse (g vs not g) × (t vs
-not t), which :func:`synchrony_coder.metrics.contingency.two_by_two` computes for lag tables and
-time windows alike. With structural zeros (a code that cannot follow itself), expected counts are
+not t), those of :func:`synchrony_coder.metrics.contingency.two_by_two` (time windows), here
+computed from the margins of the K × K tables. With structural zeros (a code that cannot follow itself), expected counts are
 the quasi-independence model fitted by iterative proportional fitting, and the adjusted residual is
 the standardized residual of that log-linear model, (x − e)/√(e (1 − h)) with h the diagonal of
 its hat matrix (Haberman, 1979; Christensen, 1997, p. 357), as Bakeman & Quera (1995; 2011, ch. 10)
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..metrics.contingency import two_by_two
 from ..metrics.corpus import ratio
 
 __all__ = ["IPF_TOLERANCE", "cell_statistics", "fit_quasi_independence"]
@@ -91,22 +90,36 @@ def cell_statistics(x: np.ndarray, structural: np.ndarray | None = None) -> dict
     x = np.asarray(x, dtype=float)
     rows, cols = x.sum(-1), x.sum(-2)
     n = rows.sum(-1)[..., None, None]
-    collapse = two_by_two(
-        x,
-        rows[..., :, None] - x,
-        cols[..., None, :] - x,
-        n - rows[..., :, None] - cols[..., None, :] + x,
-    )
-    out = {
-        "count": x,
-        "transitional_prob": ratio(x, np.broadcast_to(rows[..., :, None], x.shape)),
-        "yules_q": collapse["yules_q"],
-        "odds_ratio": collapse["odds_ratio"],
-    }
-    if structural is None or not np.any(structural):
-        out["expected"] = ratio(rows[..., :, None] * cols[..., None, :], n)
-        out["adjusted_residual"] = collapse["adjusted_residual"]
-        return out
+    row, col = rows[..., :, None], cols[..., None, :]
+    # The 2 × 2 collapse from the margins, not from four K × K tables: with a = x, b = x_g+ − x,
+    # c = x_+t − x, d = N − x_g+ − x_+t + x, ad − bc = xN − x_g+ x_+t (= N (x − e)), exactly for
+    # counts. Q = (ad − bc)/(ad + bc) is 0/0 = NaN when ad + bc = 0 (then ad = bc = 0).
+    margins = row * col
+    ad_bc = x * n
+    ad_bc -= margins
+    bc = row - x
+    bc *= col - x
+    with np.errstate(invalid="ignore", divide="ignore"):
+        yules_q = ad_bc / (2 * bc + ad_bc)
+        bc[bc == 0] = np.nan  # no odds ratio
+        odds_ratio = (ad_bc + bc) / bc
+        out = {
+            "count": x,
+            "transitional_prob": x / np.where(row > 0, row, np.nan),
+            "yules_q": yules_q,
+            "odds_ratio": odds_ratio,
+        }
+        if structural is None or not np.any(structural):
+            # e = x_g+ x_+t / N, and z = (x − e)/√(e (1 − x_g+/N)(1 − x_+t/N)) = (ad − bc)/N ·
+            # 1/√(x_g+ (1 − x_g+/N)) · 1/√(x_+t (1 − x_+t/N)) · √N: a product of margins
+            out["expected"] = margins / np.where(n > 0, n, np.nan)
+            total = n[..., 0]
+            spread_g = rows * (1 - rows / total)
+            spread_t = cols * (1 - cols / total)
+            scale_g = np.where(spread_g > 0, 1 / np.sqrt(spread_g * total), np.nan)
+            scale_t = np.where(spread_t > 0, 1 / np.sqrt(spread_t), np.nan)
+            out["adjusted_residual"] = ad_bc * (scale_g[..., :, None] * scale_t[..., None, :])
+            return out
     expected = fit_quasi_independence(x, ~structural)
     var = expected * (1 - _hat_diagonal(expected))
     z = ratio(x - expected, np.sqrt(np.where(var > 1e-9 * np.maximum(expected, 1), var, 0.0)))
