@@ -19,6 +19,7 @@ __all__ = [
     "contingency_metrics",
     "covered_below",
     "merge_intervals",
+    "sorted_searchsorted",
     "time_window_table",
     "two_by_two",
     "yules_q",
@@ -53,12 +54,33 @@ def covered_below(block_start: np.ndarray, block_stop: np.ndarray):
     def covered(x: np.ndarray) -> np.ndarray:
         if not len(block_start):
             return np.zeros(np.shape(x), dtype=np.int64)
-        m = np.searchsorted(block_start, x, side="right") - 1
+        m = sorted_searchsorted(block_start, x, side="right") - 1
         safe = np.clip(m, 0, None)
         inside = np.minimum(x, block_stop[safe]) - block_start[safe]
         return np.where(m >= 0, before[safe] + inside, 0)
 
     return covered
+
+
+def sorted_searchsorted(a: np.ndarray, v: np.ndarray, side: str = "left") -> np.ndarray:
+    """``numpy.searchsorted(a, v, side)`` for a sorted ``a``, quicker when ``v`` is sorted too.
+
+    A binary search per value misses the cache on large arrays (some 20 ns a value); two sorted
+    runs put end to end are merged by one stable sort (timsort) in linear time, and each value's
+    place in the merge, less the values before it, is its insertion point. Ties: ``a``'s equal
+    values come first for ``side="right"``, last for ``"left"``.
+    """
+    v = np.asarray(v)
+    few = len(v) < 4096 or len(a) > 16 * len(v)  # a binary search per value is the quicker
+    if v.ndim != 1 or few or not (v[1:] >= v[:-1]).all():
+        return np.searchsorted(a, v, side=side)
+    if side == "right":
+        order = np.argsort(np.concatenate([a, v]), kind="stable")
+        at = np.flatnonzero(order >= len(a))
+    else:
+        order = np.argsort(np.concatenate([v, a]), kind="stable")
+        at = np.flatnonzero(order < len(v))
+    return at - np.arange(len(v))
 
 
 def contingency_metrics(
@@ -198,8 +220,7 @@ def time_window_table(
     lo = np.maximum((2 * (o + lo_ms) - u) // (2 * u) + 1, k_first[ow])
     hi = np.minimum((2 * (o + hi_ms) - u) // (2 * u), k_end[ow] - 1)
     kept = hi >= lo
-    given_start, given_stop = merge_intervals(lo[kept], hi[kept] + 1)
-    block_window = ow[kept][np.searchsorted(lo[kept], given_start)] if len(given_start) else ow[:0]
+    given_start, given_stop = merge_intervals(lo[kept], hi[kept] + 1)  # inside their windows
 
     starts, stops = [], []
     if target_points is not None and len(target_points):
@@ -213,12 +234,22 @@ def time_window_table(
         covered = covered_below(*merge_intervals(np.concatenate(starts), np.concatenate(stops)))
     else:
         covered = covered_below(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    n_windows = len(windows.start)
-    target = np.where(n_units > 0, covered(np.maximum(k_end, k_first)) - covered(k_first), 0)
-    given_units = np.bincount(block_window, given_stop - given_start, minlength=n_windows)
-    both = np.bincount(
-        block_window, covered(given_stop) - covered(given_start), minlength=n_windows
-    )
+    k_last = np.maximum(k_end, k_first)
+    target = np.where(n_units > 0, covered(k_last) - covered(k_first), 0)
+    # the target units of each given block: its two ends, in one sorted lookup
+    ends = np.empty(2 * len(given_start), dtype=np.int64)
+    ends[0::2], ends[1::2] = given_start, given_stop
+    covered_at = covered(ends)
+    # a window's sum over its blocks (which lie inside it): a difference of running sums
+    first = np.searchsorted(given_start, k_first)
+    last = np.searchsorted(given_start, k_last)
+
+    def per_window(x: np.ndarray) -> np.ndarray:
+        running = np.concatenate([[0], np.cumsum(x)])
+        return running[last] - running[first]
+
+    given_units = per_window(given_stop - given_start)
+    both = per_window(covered_at[1::2] - covered_at[0::2])
 
     def per_row(x: np.ndarray) -> np.ndarray:
         return np.bincount(windows.row, x, minlength=windows.n_rows).astype(np.int64)
