@@ -176,14 +176,17 @@ def pooled_tables(
     """
     n_groups = coded.n_groups
     coder_id, coder_names = pd.factorize(coded.groups["coder"], sort=False)
-    sessions, session_id = list(coded.groups["session"]), np.arange(n_groups)
+    # a session name may recur across coders: one category per distinct name
+    session_id, session_names = pd.factorize(coded.groups["session"], sort=False)
+    session_names = list(session_names)
     if pooled and n_groups:
-        summed = np.zeros((len(coder_names), *tables.shape[1:]), dtype=tables.dtype)
-        np.add.at(summed, coder_id, tables)
+        by_coder = np.argsort(coder_id, kind="stable")
+        first = np.searchsorted(coder_id[by_coder], np.arange(len(coder_names)))
+        summed = np.add.reduceat(tables[by_coder], first, axis=0)
         tables = np.concatenate([tables, summed])
         coder_id = np.concatenate([coder_id, np.arange(len(coder_names))])
-        session_id = np.concatenate([session_id, np.full(len(coder_names), len(sessions))])
-        sessions.append(POOLED)
-    # a session name may recur across coders: one category per distinct name
-    ids, names = pd.factorize(pd.Series(sessions, dtype=object).iloc[session_id], sort=False)
-    return tables, labels(names, ids), labels(coder_names, coder_id)
+        if POOLED not in session_names:
+            session_names.append(POOLED)
+        pooled_id = np.full(len(coder_names), session_names.index(POOLED))
+        session_id = np.concatenate([session_id, pooled_id])
+    return tables, labels(session_names, session_id), labels(coder_names, coder_id)

@@ -166,17 +166,20 @@ def _rows(counts, session, coder, names, structural) -> pd.DataFrame:
     with helper(counts.size) as pool:  # the statistics beside the labels
         stats = pool.submit(statistics)
         per_table = n_lags * k * k
-        cell = np.arange(n_tables * per_table)
+        # given, target and lag repeat one pattern per table: tiled, in the small integer type
+        # of a categorical's codes (none converted)
+        small = np.min_scalar_type(-k)
+        given = np.repeat(np.arange(k, dtype=small), k)
         out = {
             "session": labels(session.categories, np.repeat(session.codes, per_table)),
             "coder": labels(coder.categories, np.repeat(coder.codes, per_table)),
-            "given": labels(names, cell // k % k),
-            "target": labels(names, cell % k),
-            "lag": cell // (k * k) % n_lags + 1,
+            "given": labels(names, np.tile(given, n_tables * n_lags)),
+            "target": labels(names, np.tile(np.arange(k, dtype=small), n_tables * n_lags * k)),
+            "lag": np.tile(np.repeat(np.arange(1, n_lags + 1, dtype=np.int64), k * k), n_tables),
+            "count": counts.ravel().astype(np.int64),
         }
-        out.update({c: stats.result()[c].ravel() for c in _STATISTICS})
-    out["count"] = counts.ravel().astype(np.int64)
-    return pd.DataFrame(out)
+        out.update({c: stats.result()[c].ravel() for c in _STATISTICS[1:]})
+    return pd.DataFrame(out, copy=False)  # the new columns as they are, not copied into one block
 
 
 def _refuse_repeats(coded: Coded, group, code, onset) -> None:
