@@ -384,9 +384,14 @@ PAIRS = [
 ]
 
 
-@pytest.mark.parametrize(("lo", "hi", "unit"), [(0.0, 2.0, 0.1), (0.5, 1.25, 0.25)])
-def test_window_table_matches_brute_force_for_every_column(corpus, lo, hi, unit):
+@pytest.mark.parametrize(
+    ("lo", "hi", "unit", "shuffled"),
+    [(0.0, 2.0, 0.1, False), (0.5, 1.25, 0.25, False), (0.0, 2.0, 0.1, True)],
+)
+def test_window_table_matches_brute_force_for_every_column(corpus, lo, hi, unit, shuffled):
     ev = corpus[corpus["session"].isin(["h1", "sim0", "sim1"])]
+    if shuffled:  # rows in no order (the analysis sorts them itself)
+        ev = ev.sample(frac=1.0, random_state=5)
     table = window_table(ev, SCHEME, pairs=PAIRS, window=(lo, hi), unit=unit)
     assert list(table.columns) == list(WINDOW_COLUMNS)
     for given, target in PAIRS:
