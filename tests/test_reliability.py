@@ -455,3 +455,48 @@ def test_cli_sample_reliability(tmp_path, sample_dir):
     assert first.stdout.splitlines()[0] == "session" and len(first.stdout.splitlines()) == 4
     res = run_cli("sample-reliability", sample_dir, "--fraction", "1", "--seed", "1")
     assert res.stdout.splitlines() == ["session", "s01"]
+
+
+def test_report_timeline_marks_disagreement_apart_from_code_colours_with_a_legend():
+    """Disagreement marks must not share a colour with any code (negative and fuss are red), and
+    a legend must say which colour is which code, tier by tier."""
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+
+    from synchrony_coder.reliability.report import _timeline
+
+    events = pd.DataFrame(
+        {
+            "session": "s", "coder": ["ann", "ann", "ben", "ann", "ben"],
+            "tier": ["infant_engagement"] * 3 + ["infant_bid"] * 2,
+            "code": ["negative", "positive", "negative", "fuss", "smile"],
+            "onset_s": [0.0, 5.0, 0.0, 2.0, 2.2], "offset_s": [5.0, 10.0, 10.0, np.nan, np.nan],
+        }
+    )  # fmt: skip
+    spans = disagreement_spans(events, SCHEME)
+    assert len(spans) == 2  # 5–10 s on the state tier, fuss vs smile on the point tier
+    fig = _timeline(events, SCHEME, "s", spans)
+    ax = fig.axes[0]
+    code_colours = {
+        mcolors.to_hex(c.color) for t in SCHEME.tier_names for c in SCHEME.tier(t).codes
+    }
+    # the disagreement marks: the only bars drawn below a row's centre band (y offset +0.42)
+    marks = [
+        c for c in ax.collections
+        if any(abs(p.vertices[:, 1].min() % 1 - 0.42) < 1e-6 for p in c.get_paths())
+    ]  # fmt: skip
+    assert len(marks) == 2
+    for mark in marks:
+        colour = mcolors.to_hex(mark.get_facecolor()[0])
+        near = [
+            c for c in code_colours
+            if np.abs(np.subtract(mcolors.to_rgb(c), mcolors.to_rgb(colour))).sum() < 0.3
+        ]  # fmt: skip
+        assert not near, f"disagreement drawn in {colour}, like the codes' {near}"
+    legend = ax.get_legend()
+    assert legend is not None
+    labels = [t.get_text() for t in legend.get_texts()]
+    for label in ("infant engagement:", "negative", "positive", "infant bid:", "fuss", "smile"):
+        assert label in labels
+    assert "disagreement" in labels
+    plt.close(fig)

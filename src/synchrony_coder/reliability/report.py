@@ -24,6 +24,9 @@ from .table import (
 )
 
 MAX_TIMELINES = 40
+# disagreement marks are black: scheme colours include reds (negative, fuss), so red would
+# read as a code
+DISAGREEMENT_COLOUR = "#000000"
 THRESHOLDS = (
     "Kappa of at least .60 is commonly called acceptable and at least .80 good, but what a value "
     "means depends on the number of codes and their prevalence, so kappa_max (the largest kappa "
@@ -68,12 +71,14 @@ def _timeline(events: pd.DataFrame, scheme: Scheme, session: str, spans: pd.Data
     end = float(np.nanmax([events["onset_s"].max(), events["offset_s"].max()]))
     rows = [(t, c) for t in tiers for c in coders]
     fig, ax = plt.subplots(figsize=(11, 0.34 * len(rows) + 0.9))
+    legend: dict[str, dict[str, str]] = {}  # tier -> code -> colour, codes as drawn
     for y, (tier, coder) in enumerate(rows):
         part = events[(events["tier"] == tier) & (events["coder"].astype(str) == coder)]
         for code, on, off in zip(part["code"], part["onset_s"], part["offset_s"], strict=True):
             colour = "#888888"
             if scheme.has_tier(tier) and code in scheme.tier(tier).code_names:
                 colour = scheme.tier(tier).code(code).color
+            legend.setdefault(tier, {})[str(code)] = colour
             if np.isnan(off):
                 ax.plot([on, on], [y - 0.38, y + 0.38], color=colour, lw=1.6)
             else:
@@ -83,15 +88,48 @@ def _timeline(events: pd.DataFrame, scheme: Scheme, session: str, spans: pd.Data
             for on, off in zip(mine["onset_s"], mine["offset_s"], strict=True):
                 width = max((off - on) if np.isfinite(off) else 0.0, end / 400)
                 ax.broken_barh([(on - (0 if np.isfinite(off) else width / 2), width)],
-                               (y + 0.42, 0.22), color="#e0201b")  # fmt: skip
+                               (y + 0.42, 0.22), color=DISAGREEMENT_COLOUR)  # fmt: skip
     ax.set_yticks(range(len(rows)), [f"{t.replace('_', ' ')} · {c}" for t, c in rows], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, end)
     ax.set_xlabel("time (s)")
-    ax.set_title(f"session {session}: coders stacked per tier; red = disagreement", fontsize=9)
+    ax.set_title(
+        f"session {session}: {' vs '.join(coders)} stacked per tier; "
+        "black bar under a tier = disagreement",
+        fontsize=9,
+    )
+    _code_legend(ax, scheme, tiers, legend)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig
+
+
+def _code_legend(ax, scheme: Scheme, tiers: list[str], legend: dict[str, dict[str, str]]) -> None:
+    """A legend under the axes: one line per tier, its codes (scheme order) with their colours.
+
+    Tiers share colours (``negative`` is red on both engagement tiers), so each line is headed by
+    its tier; the last line shows the disagreement mark.
+    """
+    from matplotlib.patches import Patch
+
+    lines = []
+    for tier in tiers:
+        codes = legend.get(tier, {})
+        if not codes:
+            continue
+        known = list(scheme.tier(tier).code_names) if scheme.has_tier(tier) else []
+        order = sorted(codes, key=lambda c: (known.index(c) if c in known else len(known), c))
+        head = Patch(visible=False, label=f"{tier.replace('_', ' ')}:")
+        lines.append([head] + [Patch(color=codes[c], label=c) for c in order])
+    lines.append([Patch(color=DISAGREEMENT_COLOUR, label="disagreement")])
+    width = max(len(line) for line in lines)
+    blank = Patch(visible=False, label=" ")
+    # matplotlib fills a legend column by column: transpose so each tier reads as one line
+    handles = [(line + [blank] * (width - len(line)))[k] for k in range(width) for line in lines]
+    ax.legend(
+        handles=handles, ncol=width, loc="upper left", bbox_to_anchor=(0, -0.16), fontsize=7,
+        frameon=False, handlelength=1.2, columnspacing=1.0,
+    )  # fmt: skip
 
 
 def _specific_agreement(tables: dict) -> pd.DataFrame:
@@ -179,6 +217,11 @@ def write_report(
     if len(pairs) and len(coders) > 2:
         parts += ["<h2>Coder pairs</h2>", html_table(pairs, ("kappa", "event_kappa"))]
     parts.append("<h2>Timelines</h2>")
+    if len(coders) > 2:
+        parts.append(
+            "<p class='note'>Each timeline draws the session's first two coders (in file "
+            "order); the coder pairs table above has every pair.</p>"
+        )
     shown = 0
     for session, part in events.groupby(events["session"].astype(str), sort=True):
         who = list(dict.fromkeys(part["coder"].astype(str)))
