@@ -20,6 +20,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from synchrony_coder import load_scheme
+from synchrony_coder.events import read_events
 from synchrony_coder.reliability import (
     NIL,
     align_events,
@@ -500,3 +501,20 @@ def test_report_timeline_marks_disagreement_apart_from_code_colours_with_a_legen
         assert label in labels
     assert "disagreement" in labels
     plt.close(fig)
+
+
+def test_cli_reliability_on_another_tools_file_says_convert_it(tmp_path, sample_dir):
+    from synchrony_coder.interop import write_foreign
+
+    events = read_events(sample_dir / "coder_bob.csv")
+    write_foreign(events, tmp_path / "bob.eaf")
+    res = run_cli("reliability", sample_dir / "coder_alice.csv", tmp_path / "bob.eaf")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "bob.eaf" in res.stderr and "ELAN" in res.stderr and "convert" in res.stderr
+    # a Datavyu CSV: the suggested output must not be the input's own name
+    dv = tmp_path / "bob.csv"
+    dv.write_text('Infant.ordinal,Infant.onset,Infant.offset,Infant.code,\n1,0,4233,"pos",\n')
+    res = run_cli("reliability", sample_dir / "coder_alice.csv", dv)
+    assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1
+    assert "Datavyu" in res.stderr and f"convert {dv} {dv}" not in res.stderr

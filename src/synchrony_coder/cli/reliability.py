@@ -70,6 +70,8 @@ def run_reliability(args: argparse.Namespace) -> int:
     from ..scheme import load_scheme
 
     scheme = load_scheme(args.scheme)
+    for item in args.files:
+        _refuse_foreign(item)
     events = read_corpus(args.files, scheme)
     coders = sorted(events["coder"].astype(str).unique())
     if len(coders) < 2:
@@ -98,6 +100,25 @@ def run_reliability(args: argparse.Namespace) -> int:
         write_report(events, args.report, scheme, metrics=metrics, sources=args.files, **kw)
         print(f"report written to {args.report}", file=sys.stderr)
     return EXIT_OK
+
+
+def _refuse_foreign(item: str) -> None:
+    """One line that says how to convert another tool's file, instead of a header error on it."""
+    from ..interop import FORMATS, InteropError, detect_format
+
+    path = Path(item)
+    if not path.is_file():
+        return
+    try:
+        name = detect_format(path)
+    except InteropError:
+        return  # not a format we know: the events reader says what is wrong with it
+    if name != "events":
+        raise ReliabilityInputError(
+            f"{path}: {FORMATS[name].description}, not an events CSV; convert it first: "
+            f"synchrony-coder convert {path} {path.with_name(path.stem + '_events.csv')} "
+            "--coder NAME"
+        )
 
 
 def _session_ids(item: str) -> list[str]:
