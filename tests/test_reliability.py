@@ -518,3 +518,14 @@ def test_cli_reliability_on_another_tools_file_says_convert_it(tmp_path, sample_
     res = run_cli("reliability", sample_dir / "coder_alice.csv", dv)
     assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1
     assert "Datavyu" in res.stderr and f"convert {dv} {dv}" not in res.stderr
+
+
+def test_cli_sample_reliability_refuses_a_mistyped_path(tmp_path, sample_dir):
+    """A path that does not exist is a typo, not a session id to draw."""
+    missing = tmp_path / "sessions" / "s0l"
+    res = run_cli("sample-reliability", sample_dir, missing, "--fraction", "1", "--seed", "1")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "s0l" in res.stderr
+    assert res.stdout == ""
+    res = run_cli("sample-reliability", "dyad07", "dyad08", "--fraction", "1", "--seed", "1")
+    assert res.returncode == 0 and res.stdout.splitlines() == ["session", "dyad07", "dyad08"]

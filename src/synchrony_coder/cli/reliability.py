@@ -121,6 +121,9 @@ def _refuse_foreign(item: str) -> None:
         )
 
 
+_FILE_SUFFIXES = {".csv", ".tsv", ".eaf", ".boris", ".toml", ".mp4", ".mov", ".avi"}
+
+
 def _session_ids(item: str) -> list[str]:
     path = Path(item)
     if path.is_dir() and ((path / "session.toml").exists() or any(path.glob("*.mp4"))):
@@ -132,6 +135,11 @@ def _session_ids(item: str) -> list[str]:
         return sorted(events["session"].astype(str).unique())
     if path.exists():
         raise ReliabilityInputError(f"{path}: not a session folder or an events CSV")
+    if "/" in item or "\\" in item or path.suffix.lower() in _FILE_SUFFIXES:
+        # a mistyped path would otherwise be drawn as a session id
+        raise ReliabilityInputError(
+            f"{path}: no such file or folder (plain session ids have no / or extension)"
+        )
     return [item]
 
 
