@@ -794,3 +794,18 @@ def test_round_trips_hold_for_any_valid_table(table, tmp_path_factory):
     extra = ("comment",) if (table["comment"] != "").any() else ()
     assert canonical(back, extra) == canonical(table, extra)
     assert report.count("skipped") == 0
+
+
+def test_convert_shows_the_first_problems_and_counts_the_rest(tmp_path):
+    """A misnamed tier makes one problem per row; stderr must stay readable on a long file."""
+    rows = ["session,coder,tier,code,onset_s,offset_s"]
+    rows += [f"s1,ann,infant_bidd,smile,{k}.000," for k in range(40)]
+    src = tmp_path / "ann.csv"
+    src.write_text("\n".join(rows) + "\n")
+    r = run_cli("convert", src, tmp_path / "out.csv", "--scheme", "default")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    shown = [ln for ln in r.stderr.splitlines() if "unknown tier 'infant_bidd'" in ln]
+    assert len(shown) == 10 and "out.csv:2:" in shown[0]
+    assert "30 more not shown" in r.stderr and "validate" in r.stderr
+    assert "40 problem(s)" in r.stderr
+    assert len(read_events(tmp_path / "out.csv")) == 40  # the output is still written

@@ -7,6 +7,8 @@ import sys
 
 from . import EXIT_DATA, EXIT_OK, PROG, add_command
 
+# a misnamed tier makes one problem per row: show the first ones, count the rest
+MAX_PROBLEMS_SHOWN = 10
 _FORMATS = ("events", "eaf", "boris", "boris-tabular", "datavyu", "sdis")
 
 
@@ -29,8 +31,8 @@ def register(sub) -> None:
             ".tsv BORIS tabular events; .sds GSEQ SDIS) or --from/--to. Everything a format cannot "
             "hold, every annotation or event skipped (with the reason) and every unmapped code is "
             "printed on stderr, one line each. Without --scheme, foreign tiers and codes are kept as "
-            "they are; with --scheme the result is checked and problems printed (exit 1, the output "
-            "is still written)."
+            "they are; with --scheme the result is checked and the first ten problems printed (exit 1, the "
+            "output is still written)."
         ),
     )
     p.add_argument("input", metavar="IN", help="file (or folder of files of one format) to read")
@@ -81,8 +83,18 @@ def run(args: argparse.Namespace) -> int:
     for line in report.lines() + written.lines():
         if not args.quiet or any(f": {k}" in line for k in ("skipped", "lost", "unmapped")):
             print(f"{PROG} convert: {line}", file=sys.stderr)
-    for problem in problems:
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
         print(f"{PROG} convert: problem: {problem}", file=sys.stderr)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        every = (
+            f" (all of them: {PROG} validate {args.output} --scheme {args.scheme})"
+            if written.format == "events" and args.output != "-"
+            else ""
+        )
+        print(
+            f"{PROG} convert: problem: {len(problems) - MAX_PROBLEMS_SHOWN} more not shown{every}",
+            file=sys.stderr,
+        )
     print(
         f"{PROG} convert: {len(events)} event(s) from {args.input} ({report.format}) written to "
         f"{args.output} ({written.format})"
