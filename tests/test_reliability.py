@@ -434,6 +434,7 @@ def test_cli_reliability_csv_and_report(tmp_path, sample_dir):
     text = report.read_text()
     assert text.count("data:image/png;base64,") >= 3 and "kappa_max" in text
     assert "Shrout" in text and "Bakeman" in text
+    assert "kappa_defined" in text  # how many sessions each tier's mean kappa rests on
 
 
 def test_cli_errors_are_one_line(tmp_path, sample_dir):

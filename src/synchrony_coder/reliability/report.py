@@ -169,7 +169,10 @@ def write_report(
                  "event_agreement", "event_kappa"]  # fmt: skip
     graded = ("kappa", "krippendorff_alpha", "event_kappa")
     both = table[table["n_coders"] > 1]
-    per_tier = both.groupby(["tier", "kind"], sort=False)[stat_cols].mean().reset_index()
+    grouped = both.groupby(["tier", "kind"], sort=False)
+    per_tier = grouped[stat_cols].mean().reset_index()
+    per_tier.insert(2, "sessions", grouped.size().to_numpy())
+    per_tier.insert(3, "kappa_defined", grouped["kappa"].count().to_numpy())
     per_tier["worst"] = per_tier[["kappa", "event_kappa"]].min(axis=1)
     per_tier = per_tier.sort_values("worst", kind="stable").drop(columns="worst")
     coders = sorted(events["coder"].astype(str).unique())
@@ -185,7 +188,8 @@ def write_report(
         "<h2>Tiers, worst agreement first</h2>",
         "<p class='note'>Means over sessions (and over coder pairs). Time-unit statistics for "
         "state tiers; event statistics align onsets (point tiers, and state onsets as a second "
-        "view).</p>",
+        "view). kappa_defined: the sessions whose kappa is defined and in the mean (not when "
+        "both coders gave every unit one code).</p>",
         html_table(per_tier, graded),
     ]
     tables = pooled_confusion(events, scheme, unit=unit)
