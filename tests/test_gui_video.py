@@ -17,7 +17,7 @@ from PyQt6.QtGui import QImage
 
 from synchrony_coder.gui.app import make_app
 from synchrony_coder.gui.main_window import MainWindow
-from videogen import make_camera_file, read_barcode, write_video
+from videogen import ffmpeg, make_camera_file, read_barcode, write_video
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +94,21 @@ def test_rotated_phone_video_is_shown_upright(window, qtbot, tmp_path, cameras):
     rgb = view_rgb(window)
     assert rgb.shape[:2] == (320, 240)
     assert read_barcode(np.rot90(rgb, -cam.turn // 90)) == 0
+
+
+def test_a_cut_off_recording_is_said_in_the_banner(window, qtbot, tmp_path):
+    """A truncated file opens with the frames it has, and the window says so where it stays in
+    view (the banner), not only in a status message that goes after 15 s."""
+    whole = write_video(tmp_path / "whole.mp4", "h264_bframes_mp4", 90, width=320, height=240)
+    faststart = tmp_path / "faststart.mp4"
+    ffmpeg("-i", whole, "-c", "copy", "-movflags", "+faststart", faststart)
+    data = faststart.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) * 6 // 10])
+    doc = open_in(window, qtbot, session_of(tmp_path, cut))
+    assert not window.banner.isHidden()
+    text = window.banner.text()
+    assert "cut.mp4 is truncated" in text and f"{90 - doc.frame_count} frames missing" in text
 
 
 def test_playback_that_cannot_keep_up_drops_frames_evenly(window, qtbot, tmp_path):

@@ -455,6 +455,20 @@ def test_proxy_is_played_in_place_of_an_older_video(tmp_path, videos):
     assert playable(video) == video
 
 
+def test_a_proxy_is_never_played_for_another_video_of_the_same_name(tmp_path, videos):
+    """A camcorder's clip.mts and a phone's clip.mp4 share the proxy name clip.proxy.mp4: the
+    proxy made from one is not played in the other's place, nor overwritten by the other's."""
+    mts, mp4 = tmp_path / "clip.mts", tmp_path / "clip.mp4"
+    mts.write_bytes(videos["h264_bframes_mkv"].read_bytes())
+    mp4.write_bytes(videos["h264_bframes_mp4"].read_bytes())
+    proxy = make_proxy(mts, gop=10)
+    assert playable(mts) == proxy and playable(mp4) == mp4
+    with pytest.raises(VideoError, match="is the proxy of clip.mts"):
+        make_proxy(mp4, gop=10)
+    assert playable(mts) == proxy  # (still the camcorder's)
+    assert make_proxy(mts, gop=10) == proxy  # made again from the same video: replaced
+
+
 @pytest.mark.parametrize("container,audio_codec", [("mp4", "aac"), ("matroska", "pcm_s16le")])
 def test_proxy_keeps_the_audio(tmp_path, container, audio_codec):
     import av

@@ -212,12 +212,16 @@ def write_master(
     width: int = 320,
     height: int = 240,
     fields: str | None = None,
+    grain: int = 0,
 ) -> Path:
     """A lossless FFV1 Matroska file of barcode frames 0..n-1 (the source the other kinds are
     encoded from). ``fields="tff"`` or ``"bff"`` weaves two pictures into each frame, as an
     interlaced camera records them: the field shown first (top for tff) carries the frame's
     number, the other the number plus :data:`FIELD_SHIFT` (so a woven, combed frame reads as
-    neither, and a deinterlacer that keeps the first field reads the frame's number)."""
+    neither, and a deinterlacer that keeps the first field reads the frame's number).
+    ``grain`` adds moving noise of up to that many grey levels, as a camera's sensor does: coded
+    pictures then take tens of kilobytes, as a camera's do, instead of a few hundred bytes."""
+    texture = np.random.default_rng(0).integers(-grain, grain + 1, (height, width, 3))
     with av.open(str(path), "w", format="matroska") as out:
         stream = out.add_stream("ffv1", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -227,6 +231,8 @@ def write_master(
                 other = barcode_image(i + FIELD_SHIFT, width, height)
                 first = 0 if fields == "tff" else 1
                 img[1 - first :: 2] = other[1 - first :: 2]
+            if grain:
+                img = np.clip(img + np.roll(texture, 7 * i, axis=1), 0, 255).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
             frame.pts = i
             out.mux(stream.encode(frame))
@@ -283,12 +289,14 @@ _X264 = ["-c:v", "libx264", "-preset", "veryfast", "-bf", "2", "-g", "24"]
 
 
 def _from_master(
-    folder: Path, name: str, out: str, *args, fields=None, fps=30, n=90, size=(320, 240)
+    folder: Path, name: str, out: str, *args, fields=None, fps=30, n=90, size=(320, 240), grain=0
 ):
-    key = f"master_{fields}_{fps}_{n}_{size[0]}x{size[1]}".replace("/", "_")
+    key = f"master_{fields}_{fps}_{n}_{size[0]}x{size[1]}_{grain}".replace("/", "_")
     master = folder / f"{key}.mkv"
     if not master.exists():
-        write_master(master, n, fps=Fraction(fps), width=size[0], height=size[1], fields=fields)
+        write_master(
+            master, n, fps=Fraction(fps), width=size[0], height=size[1], fields=fields, grain=grain
+        )
     path = folder / f"{name}{out}"
     ffmpeg("-i", master, *args, path)
     return path
@@ -337,6 +345,10 @@ def make_camera_file(kind: str, folder: Path) -> CameraFile:
                "-g", "15", "-bf", "2", "-flags", "+ildct+ilme", "-top", "0", "-f", "vob",
                path)  # fmt: skip
         return CameraFile(path, fields="bff")
+    if kind == "grainy_vob":  # camera-sized pictures: a keyframe starts inside a 2 KiB pack
+        path = m(".vob", "-f", "lavfi", "-i", "sine=duration=2", "-c:v", "mpeg2video", "-q:v", "3",
+                 "-g", "15", "-bf", "2", "-c:a", "mp2", "-f", "vob", n=60, grain=20)  # fmt: skip
+        return CameraFile(path, frames=60)
     if kind == "av1_mkv":
         return CameraFile(m(".mkv", "-c:v", "libsvtav1", "-preset", "12", "-g", "30"))
     if kind in ("phone_rotated_mp4", "upside_down_mp4"):
@@ -379,6 +391,7 @@ CAMERA_KINDS = [
     "ts_timestamps_wrap",
     "mpeg2_ps_cut",
     "dvd_interlaced_vob",
+    "grainy_vob",
     "av1_mkv",
     "phone_rotated_mp4",
     "upside_down_mp4",

@@ -338,11 +338,17 @@ class MainWindow(QMainWindow):
                 f"were; press Ctrl+S to save them to {session.path.name}."
             )
         self.faults = FaultNotices(self, session)
-        hint = _slow_seek_hint(videos) + "".join(
-            f"  ·  {p}" for s, _ in videos for p in s.problems()
-        )
+        # a file's problems (a cut-off recording) stay in view: the status bar's message goes
+        # after 15 s and is cut at the window's width
+        problems = " ".join(f"{p}." for s, _ in videos for p in s.problems())
+        if problems:
+            self.show_banner(
+                ("" if self.banner.isHidden() else self.banner.text() + " ") + problems
+            )
         self.statusBar().showMessage(
-            f"{session.path}  ·  {len(session.events)} events  ·  F1: shortcuts{hint}", 15000
+            f"{session.path}  ·  {len(session.events)} events  ·  F1: shortcuts"
+            f"{_slow_seek_hint(videos)}",
+            15000,
         )
         self.clock.strideChanged.connect(lambda k: self.statusBar().showMessage(stride_note(k)))
         self._coding_proxies = CodingProxies(self.player, self)

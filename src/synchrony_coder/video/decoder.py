@@ -118,11 +118,15 @@ class Decoder:
         if j is None or known is None:
             yield from packets
             return
-        for packet in packets:  # the seek point's packet: the first of its size and kind
-            if packet.size == known.size[j] and packet.is_keyframe == known.key[j]:
-                break
-        else:
+        found = _seek_packet(packets, known, j)
+        if found is None:
             return
+        packet, after = found
+        if known.pts[j] >= 0:
+            packet.pts = int(known.pts[j])
+        yield packet
+        j += 1
+        packet = after
         while packet is not None:
             if j < len(known.size) and packet.size == known.size[j]:
                 if known.pts[j] >= 0:
@@ -225,3 +229,31 @@ class Decoder:
         if found is not None:
             self._next = found[0] + 1
         return found
+
+
+# The most bytes of a picture's tail that can come before the next picture in one PES packet
+# (its length field is 16 bits).
+PES_TAIL_MAX = 1 << 16
+
+
+def _seek_packet(packets: Iterator, known, j: int) -> tuple[object, object | None] | None:
+    """The seek point's packet ``j`` (see :class:`.PacketMap`) among ``packets`` read after a byte
+    seek to it, and the packet after it (None at the end); None if it is not there.
+
+    A picture that starts inside a PES packet (an MPEG-PS/VOB pack holds the end of one picture
+    and the start of the next) is reached by seeking to that PES packet, and the parser, which
+    has seen no start code yet, hands out the previous picture's tail and the keyframe as one
+    packet, up to a PES packet larger than when the file is read from the start (the tail comes
+    before the keyframe's first start code, where the decoder skips it). So the seek point's
+    packet is a keyframe of its size or up to :data:`PES_TAIL_MAX` bytes more, followed by a
+    packet of the next one's size, exactly.
+    """
+    last = j + 1 >= len(known.size)
+    candidate = None
+    for packet in packets:
+        if candidate is not None and (last or packet.size == known.size[j + 1]):
+            return candidate, packet
+        extra = packet.size - int(known.size[j])
+        fits = packet.is_keyframe == known.key[j] and 0 <= extra <= PES_TAIL_MAX
+        candidate = packet if fits else None
+    return (candidate, None) if candidate is not None and last else None

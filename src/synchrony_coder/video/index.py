@@ -44,8 +44,9 @@ class PacketMap:
     takes its timestamp from the parser's state, which after a jump is not what it is when
     reading from the start: pictures come out of a seek with no timestamp or another picture's
     (a DVD-style file showed frame 45 as frame 48). So the decoder recognises the seek point's
-    packet by its size and keyframe flag and gives it, and each packet after it, the timestamp
-    it had when the file was read from the start.
+    packet by its size (plus the previous picture's tail, which comes with it when the keyframe
+    starts inside a pack) and keyframe flag, and gives it, and each packet after it, the
+    timestamp it had when the file was read from the start.
 
     Attributes
     ----------

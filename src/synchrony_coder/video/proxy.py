@@ -8,8 +8,11 @@ annotation tools therefore suggest re-encoding such files into an editing-friend
 frames and no B-frames, keeping every frame's presentation time, and checks it: frame i of the
 proxy is frame i of the original at the same time, so codes made on either are interchangeable.
 
-The app opens ``NAME.proxy.mp4`` beside ``NAME.ext`` in its place when the proxy is there and not
-older than the video (:func:`playable`); a session folder's video list ignores proxies.
+The app opens ``NAME.proxy.mp4`` beside ``NAME.ext`` in its place when the proxy is there, not
+older than the video and made from it (:func:`playable`); a session folder's video list ignores
+proxies. Two videos of one name in one folder (``clip.MTS`` from a camcorder, ``clip.MP4`` from a
+phone) would share that name: each proxy says in its ``comment`` tag which file it was made from,
+so one video is never played in the other's place.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .index import Progress, VideoError, build_index
 __all__ = [
     "PROXY_SUFFIX",
     "is_proxy",
+    "made_from",
     "make_proxy",
     "playable",
     "proxy_advice",
@@ -45,6 +49,8 @@ SLOW_KEYFRAME_INTERVAL_S = 2.0
 HEAVY_PIXELS_PER_CORE_S = 75e6
 # audio codecs an MP4 file holds as they are; others are re-encoded to AAC
 _MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}
+# the start of the container comment naming the file a proxy was made from
+_MADE_FROM = "synchrony-coder proxy of "
 
 
 def proxy_path(video: str | Path) -> Path:
@@ -85,15 +91,31 @@ def proxy_advice(path: str | Path, index, display) -> str:
 
 
 def playable(video: str | Path) -> Path:
-    """The file to play for ``video``: its proxy if present and not older, else the video."""
+    """The file to play for ``video``: its proxy if present, not older and made from it (see
+    :func:`made_from`), else the video."""
     video = Path(video)
     proxy = proxy_path(video)
     try:
         if not is_proxy(video) and proxy.stat().st_mtime >= video.stat().st_mtime:
-            return proxy
+            source = made_from(proxy)
+            if source is None or source == video.name:
+                return proxy
     except OSError:
         pass
     return video
+
+
+def made_from(proxy: str | Path) -> str | None:
+    """The name of the file ``proxy`` was made from, as it records it; None when it does not say
+    (made by an earlier version, or not readable)."""
+    import av
+
+    try:
+        with av.open(str(proxy)) as container:
+            comment = container.metadata.get("comment", "")
+    except (av.FFmpegError, OSError, UnicodeDecodeError):
+        return None
+    return comment[len(_MADE_FROM) :] if comment.startswith(_MADE_FROM) else None
 
 
 def make_proxy(
@@ -148,6 +170,13 @@ def make_proxy(
         raise VideoError(video, f"proxy keyframe interval must be ≥ 1 frame, not {gop}")
     if out.resolve() == video.resolve():
         raise VideoError(video, "the proxy would overwrite the video; choose another output")
+    other = made_from(out) if out.exists() else None
+    if other is not None and other != video.name:
+        raise VideoError(
+            video,
+            f"{out.name} is the proxy of {other}, another video of the same name; "
+            "rename one of them or give the proxy another name (-o)",
+        )
     index = build_index(video)
     n = index.frame_count
     try:
@@ -190,6 +219,7 @@ def _encode(
     width, height = proxy_size(display, max_height)
     resize = (width, height) != (display.width, display.height)
     with av.open(str(video)) as src, av.open(str(tmp), "w", format="mp4") as dst:
+        dst.metadata["comment"] = _MADE_FROM + video.name
         source = src.streams.video[0]
         enc = dst.add_stream("libx264", rate=source.average_rate or round(index.fps))
         enc.width, enc.height, enc.pix_fmt = width, height, "yuv420p"
