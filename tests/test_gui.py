@@ -136,6 +136,11 @@ def test_make_proxies_from_the_menu(window, qtbot, folder):
     window.actions["proxy"].trigger()
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=30000)
     assert "video.proxy.mp4" in window.banner.text() and not window.errors
+    maker = window._proxy_maker  # its last progress, then done: the progress is not left shown
+    maker.progress.emit("video.mp4", 9, 9)
+    assert window.statusBar().currentMessage() == "Making a proxy of video.mp4: 9/9 frames"
+    maker.made.emit([folder / "video.proxy.mp4"])
+    assert window.statusBar().currentMessage() == ""
     assert (folder / "video.proxy.mp4").exists()
     assert window.close_document()
     open_in(window, qtbot, folder)
@@ -148,6 +153,10 @@ def test_make_proxies_from_the_menu(window, qtbot, folder):
         [(SimpleNamespace(**vars(slow), path=Path("a.mp4")), 0)]
     )
     assert _slow_seek_hint([(SimpleNamespace(**vars(slow), path=Path("a.proxy.mp4")), 0)]) == ""
+    both = _slow_seek_hint(  # every slow camera is named, not only the first
+        [(SimpleNamespace(**vars(slow), path=Path(n)), 0) for n in ("face.mp4", "room.mts")]
+    )
+    assert "face.mp4 (a keyframe every 8.6 s), room.mts (a keyframe every 8.6 s) have" in both
 
 
 def test_two_cameras_play_in_sync(window, qtbot, folder, video):

@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
                 f"Making a proxy of {name}: {d}/{t} frames"
             )
         )
+        maker.made.connect(lambda _: self.statusBar().clearMessage())  # the progress is over
         maker.made.connect(
             lambda paths: self.show_banner(
                 f"Fast-seeking proxies made ({', '.join(p.name for p in paths)}): they play in "
@@ -576,10 +577,11 @@ def _slow_seek_hint(videos: list) -> str:
     """A word on long keyframe intervals (slow seeks) and how to fix them, or ``""``."""
     from ..video.proxy import worth_a_proxy
 
-    for src, _ in videos:
-        if worth_a_proxy(src.path, src.index):
-            return (
-                f"  ·  {src.path.name} has a keyframe every {src.index.keyframe_interval_s:.1f} s,"
-                " so jumps take a moment: File ▸ Make fast-seeking proxies"
-            )
-    return ""
+    slow = [src for src, _ in videos if worth_a_proxy(src.path, src.index)]
+    if not slow:
+        return ""
+    which = ", ".join(
+        f"{src.path.name} (a keyframe every {src.index.keyframe_interval_s:.1f} s)" for src in slow
+    )
+    verb = "has" if len(slow) == 1 else "have"
+    return f"  ·  {which} {verb} far-apart keyframes, so jumps take a moment: File ▸ Make fast-seeking proxies"
