@@ -530,3 +530,18 @@ def test_cli_sample_reliability_refuses_a_mistyped_path(tmp_path, sample_dir):
     assert res.stdout == ""
     res = run_cli("sample-reliability", "dyad07", "dyad08", "--fraction", "1", "--seed", "1")
     assert res.returncode == 0 and res.stdout.splitlines() == ["session", "dyad07", "dyad08"]
+
+
+def test_cli_reliability_says_which_tier_a_coder_left_empty(tmp_path, sample_dir):
+    lines = (sample_dir / "coder_bob.csv").read_text().splitlines(keepends=True)
+    bob = tmp_path / "coder_bob.csv"
+    bob.write_text("".join(ln for ln in lines if ",caregiver_response," not in ln))
+    res = run_cli("reliability", sample_dir / "coder_alice.csv", bob)
+    assert res.returncode == 0, res.stderr
+    session = lines[1].split(",")[0]
+    assert res.stderr == (
+        f"session {session}, tier caregiver_response: bob coded nothing (only alice did): "
+        "agreement on it is 0 by definition\n"
+    )
+    res = run_cli("reliability", sample_dir / "coder_alice.csv", sample_dir / "coder_bob.csv")
+    assert res.returncode == 0 and res.stderr == ""

@@ -65,6 +65,23 @@ def register(sub) -> None:
     s.set_defaults(handler=run_sample)
 
 
+def _empty_tiers(events) -> list[str]:
+    """A line for each session × tier a coder of the session left empty while another coded it
+    (its agreement is then 0 by definition: worth knowing it is a gap, not a disagreement)."""
+    lines = []
+    text = events[["session", "tier", "coder"]].astype(str)
+    coders = text.groupby("session", sort=False)["coder"].unique()
+    used = text.drop_duplicates().groupby(["session", "tier"], sort=False)["coder"].unique()
+    for (session, tier), have in used.items():
+        empty = sorted(set(coders[session]) - set(have))
+        if empty:
+            lines.append(
+                f"session {session}, tier {tier}: {', '.join(empty)} coded nothing "
+                f"(only {', '.join(sorted(have))} did): agreement on it is 0 by definition"
+            )
+    return lines
+
+
 def run_reliability(args: argparse.Namespace) -> int:
     from ..reliability import coverage, pairwise_table, reliability_table
     from ..scheme import load_scheme
@@ -85,6 +102,8 @@ def run_reliability(args: argparse.Namespace) -> int:
                 f"session {row.session}: coded only by {row.coders} (not {row.missing})",
                 file=sys.stderr,
             )
+    for line in _empty_tiers(events):
+        print(line, file=sys.stderr)
     kw = {"unit": args.unit, "tolerance": args.tolerance}
     table = (pairwise_table if args.pairs else reliability_table)(events, scheme, **kw)
     emit(table.to_csv(index=False, float_format="%.6g", lineterminator="\n"), args.output)
