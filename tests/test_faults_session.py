@@ -293,6 +293,37 @@ def test_edits_kept_here_when_the_app_closed_are_offered_and_recovered(folder):
     assert unsaved_elsewhere() == [] and not fallback_path(again.path).exists()
 
 
+@pytest.mark.parametrize("back", ["while open", "after closing"])
+def test_an_empty_folder_left_where_the_drive_was_is_not_saved_into(folder, tmp_path, back):
+    """A drive unmounted lazily leaves its mount point behind: an empty folder of the same name.
+
+    Regression: the CSV was "saved" into it (the coder told so), the journal started afresh there,
+    and the edits made after that were lost when the drive came back over it.
+    """
+    s = open_session(folder)
+    code(s, 0)
+    s.save()
+    drive = tmp_path / "drive"
+    folder.rename(drive)
+    folder.mkdir()  # the mount point without its drive
+    code(s, 1)
+    with pytest.raises(SaveError, match="cannot be reached") as err:
+        s.save()
+    assert one_sentence(str(err.value))
+    assert s.status.where == "fallback" and s.status.kind == "unreachable"
+    expected = code(s, 2)
+    assert not s.retry() and list(folder.iterdir()) == []
+    if back == "after closing":
+        s.close()
+    folder.rmdir()
+    drive.rename(folder)  # the drive is back
+    if back == "while open":
+        assert s.retry() and s.status.message == ""
+        s.save()
+        del s
+    assert shown(open_session(folder)) == shown(expected)
+
+
 def test_a_file_changed_while_away_is_not_overwritten(folder):
     s = open_session(folder)
     code(s, 0)

@@ -78,6 +78,15 @@ def sentence(kind: str, where: str, unsaved: int, name: str, *, saving: bool = F
     return f"{happened[0].upper()}{happened[1:]}: {edits}; {_TODO[kind]}."
 
 
+def _folder_id(folder: Path) -> tuple[int, int] | None:
+    """Which folder this is (device, inode), None when there is none."""
+    try:
+        st = folder.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 @dataclass(frozen=True)
 class Status:
     """Where unsaved changes are on disk (``"journal"``, ``"fallback"``, ``"memory"``) and why."""
@@ -111,6 +120,7 @@ class Keeper:
     ) -> None:
         self.events_path = Path(events_path)
         self.journal = Journal(journal_path(self.events_path))
+        self._folder = _folder_id(self.events_path.parent)
         self._who = (session, coder, opener)
         self.base, self.ids, self.saved = base, list(ids), saved
         self.pending: list[Change] = []
@@ -152,7 +162,12 @@ class Keeper:
     def retry(self) -> bool:
         """Try to write the unsaved changes back to the journal; True when they are there."""
         if self.status.where == "journal" and self.journal.writable:
-            return True
+            try:
+                self._check_folder()
+                return True
+            except WriteError as exc:
+                self._leave_folder(exc)
+                return False
         if self._write_back():
             return True
         if self.status.where == "fallback":
@@ -164,8 +179,7 @@ class Keeper:
     def _write_back(self) -> bool:
         self._tried = time.monotonic()
         try:
-            if not self.events_path.parent.is_dir():
-                raise WriteError(self.events_path, OSError(errno.ENOENT, "folder gone"))
+            self._check_folder()
             if csv_digest(self.events_path) != self.base:
                 self._kind = "changed"  # not ours to overwrite quietly: the coder decides
                 return False
@@ -179,6 +193,31 @@ class Keeper:
         self._drop_fallback()
         self._announce("journal")
         return True
+
+    def _check_folder(self) -> None:
+        """Raise ``WriteError`` ("unreachable") unless the CSV's folder is the one opened.
+
+        A drive unmounted lazily leaves its mount point behind, an empty folder of the same name
+        (the journal, still open, keeps writing to the drive): writing there would "save" where
+        the coder never looks and the edits after it would be lost when the drive comes back.
+        The same folder mounted anew (another device number) is known by the CSV it holds.
+        """
+        here = _folder_id(self.events_path.parent)
+        if (
+            here not in (None, self._folder)
+            and self.base != "none"
+            and csv_digest(self.events_path) == self.base
+        ):
+            self._folder = here
+        if here is None or here != self._folder:
+            why = "folder gone" if here is None else "not the folder opened (unmounted?)"
+            raise WriteError(self.events_path, OSError(errno.ENOENT, why))
+
+    def _leave_folder(self, exc: WriteError) -> None:
+        """The folder went away under an open journal: keep everything on this computer."""
+        self._kind = exc.kind
+        self.journal.close()  # an unmounted drive is released once nothing holds it open
+        self._fall_back(None)
 
     def _fall_back(self, change: Change | None) -> None:
         fb = self._fallback
@@ -232,6 +271,15 @@ class Keeper:
         """
         data = text.encode("utf-8")
         new = digest(data)
+        try:
+            self._check_folder()
+        except WriteError as exc:
+            if self.status.where == "journal":
+                self._leave_folder(exc)
+            name, n = self.events_path.name, len(self.pending)
+            raise SaveError(
+                sentence(exc.kind, self.status.where, n, name, saving=True), exc
+            ) from None
         if self.status.where == "journal" and self.journal.writable:
             with suppress(WriteError):  # the journal is rewritten whole after the save
                 self.journal.saving(self.base, new, ids)
