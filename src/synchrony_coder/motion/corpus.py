@@ -121,9 +121,11 @@ def extract(
     if client is None:
         for done, k in enumerate(todo, 1):
             try:
-                finished(k, *measure(jobs[k]))
+                measured = measure(jobs[k])
             except DataError as exc:
                 failed[k] = exc
+            else:
+                finished(k, *measured)  # a part that cannot be written stops the run
             report(len(jobs) - len(todo) + done, len(jobs), done, len(todo))
     else:
         _on_client(client, jobs, todo, chunk_s, finished, failed, report)
