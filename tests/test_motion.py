@@ -253,7 +253,7 @@ def test_dask_two_workers_equal_one_process_and_a_stopped_run_resumes(video, tmp
         for seed in (1, 2)
     ]
     jobs = [VideoJob(p, f"s{k}", ROIS, 10.0, offset_s=0.25 * k) for k, p in enumerate(paths)]
-    alone, computed = extract(jobs)
+    alone, computed, _ = astuple(extract(jobs))
     assert computed == jobs
     parts = tmp_path / "parts"
     with (
@@ -263,8 +263,8 @@ def test_dask_two_workers_equal_one_process_and_a_stopped_run_resumes(video, tmp
         Client(cluster) as client,
     ):
         seen = []
-        shared, computed = extract(
-            jobs, parts, client, chunk_s=0.3, progress=lambda *a: seen.append(a)
+        shared, computed, _ = astuple(
+            extract(jobs, parts, client, chunk_s=0.3, progress=lambda *a: seen.append(a))
         )
         assert computed == jobs
         assert seen[-1][:2] == (3, 3) and seen[-1][3] > 3  # chunked: more chunks than videos
@@ -272,12 +272,84 @@ def test_dask_two_workers_equal_one_process_and_a_stopped_run_resumes(video, tmp
             pd.testing.assert_frame_equal(a, b, check_exact=True)
         # a run stopped after two videos: the third is computed again, the others are read back
         (parts / jobs[1].part_name()).unlink()
-        again, computed = extract(jobs, parts, client, chunk_s=0.3)
+        again, computed, _ = astuple(extract(jobs, parts, client, chunk_s=0.3))
         assert computed == [jobs[1]]
-    resumed, computed = extract(jobs, parts)
+    resumed, computed, _ = astuple(extract(jobs, parts))
     assert computed == []
     for a, b, c in zip(alone, again, resumed, strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=True)
         pd.testing.assert_frame_equal(a, c, check_exact=True)
     # another θ is another result: nothing is reused
-    assert extract([VideoJob(video, "s0", ROIS, 9.0)], parts)[1] != []
+    assert extract([VideoJob(video, "s0", ROIS, 9.0)], parts).computed != []
+
+
+def astuple(done) -> tuple:
+    return done.tables, done.computed, done.failed
+
+
+@pytest.fixture()
+def in_process_client():
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def test_a_bad_video_of_an_archive_is_skipped_and_the_others_are_measured(
+    video, tmp_path, in_process_client
+):
+    from synchrony_coder.motion.corpus import VideoJob, extract
+
+    archive = tmp_path / "visit 1"
+    archive.mkdir()
+    (archive / "empty.mp4").write_bytes(b"")
+    (archive / "cut.mp4").write_bytes(video.read_bytes()[:3000])  # a copy that was stopped
+    good = [video, archive / "empty.mp4", archive / "cut.mp4"]
+    jobs = [VideoJob(p, f"s{k}", ROIS, 10.0) for k, p in enumerate(good)]
+    for client in (None, in_process_client):
+        done = extract(jobs, tmp_path / f"parts{client is None}", client, chunk_s=0.3)
+        assert [j.session for j, _ in done.failed] == ["s1", "s2"]
+        assert done.computed == jobs[:1] and len(done.tables) == 1
+        np.testing.assert_array_equal(
+            done.tables[0][[r.name for r in ROIS]].to_numpy()[1:], brute_force(video, ROIS, 10)[1:]
+        )
+    # the CLI: one line per bad video, the others' table written, exit 1; a rerun measures only them
+    out = tmp_path / "motion.csv"
+    args = [str(p) for p in good] + [
+        "--roi",
+        "toggle=30,30,60,60",
+        "--workers",
+        "0",
+        "-o",
+        str(out),
+    ]
+    done = run_cli("motion", *args)
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if "error" in line]
+    assert len(errors) == 2 and "empty.mp4" in errors[0] and "cut.mp4" in errors[1], done.stderr
+    assert "2 of 3 videos skipped" in done.stderr
+    assert list(pd.read_csv(out)["session"].unique()) == ["scene"]
+    done = run_cli("motion", *args)
+    assert "resumed 1 video(s)" in done.stderr
+
+
+def test_relative_paths_reach_workers_started_in_another_folder(
+    video, tmp_path, monkeypatch, in_process_client
+):
+    from synchrony_coder.motion.corpus import VideoJob, extract
+
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "v.mp4").write_bytes(video.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    job = VideoJob(Path("archive/v.mp4"), "s0", ROIS, 10.0)
+    monkeypatch.chdir(tmp_path / "archive")  # the workers' folder is not the client's
+    done = extract([job], None, in_process_client, chunk_s=0.3)
+    assert done.failed == [] and len(done.tables) == 1
+    np.testing.assert_array_equal(
+        done.tables[0][[r.name for r in ROIS]].to_numpy()[1:], brute_force(video, ROIS, 10)[1:]
+    )

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import DataError
-from . import EXIT_OK, add_command, emit, number, positive
+from . import EXIT_DATA, EXIT_OK, PROG, add_command, emit, number, positive
 
 
 class MotionInputError(DataError):
@@ -37,7 +37,8 @@ def register(sub) -> None:
         "values are empty). ROIs are NAME=x,y,w,h in pixels of the upright frame; without --roi, "
         "those stored in the video's session.toml are used. Several videos run on Dask: a local "
         "cluster by default, or --scheduler ADDRESS; finished videos are kept in OUTPUT.parts/ so "
-        "a stopped run started again resumes. With --mea, the inputs are text files of the MEA "
+        "a stopped run started again resumes. A video that cannot be read is skipped with one line; the "
+        "others' table is written and the exit code is 1. With --mea, the inputs are text files of the MEA "
         "program (whitespace-separated columns, optional header), read into the same table.",
     )
     p.add_argument("inputs", nargs="+", metavar="VIDEO", help="video files (or MEA text files)")
@@ -97,10 +98,23 @@ def run_motion(args: argparse.Namespace) -> int:
             raise MotionInputError("--mea needs --fps (the video's frame rate)")
         names = args.names.split(",") if args.names else None
         tables = [read_mea_text(p, args.fps, names, args.session) for p in args.inputs]
+        sources = list(args.inputs)
+        failed = []
     else:
-        tables = _from_videos(args)
-    _check_one_video_per_session(tables, args.inputs)
+        tables, sources, failed = _from_videos(args)
+    _check_one_video_per_session(tables, sources)
+    for _, exc in failed:  # one line each; the others' table is written all the same
+        print(f"{PROG}: error: {exc} (skipped)", file=sys.stderr)
+    if not tables:
+        raise MotionInputError(f"none of the {len(failed)} video(s) could be measured")
     emit(format_motion(pd.concat(tables, ignore_index=True)), args.output)
+    if failed:
+        print(
+            f"{PROG}: {len(failed)} of {len(failed) + len(tables)} videos skipped; "
+            "the table holds the others (run again once they are fixed: only they are measured)",
+            file=sys.stderr,
+        )
+        return EXIT_DATA
     if args.output not in (None, "-"):
         shutil.rmtree(_parts_folder(args.output), ignore_errors=True)
     return EXIT_OK
@@ -141,16 +155,19 @@ def _from_videos(args: argparse.Namespace):
 
     client, cluster = _client(args, len(jobs))
     try:
-        tables, computed = extract(jobs, parts, client, args.chunk_s, progress)
+        done = extract(jobs, parts, client, args.chunk_s, progress)
     finally:
         for opened in (client, cluster):
             if opened is not None:
                 opened.close()
         if tty:
             print(file=sys.stderr)
-    if show and len(computed) < len(jobs):
-        print(f"resumed {len(jobs) - len(computed)} video(s) from {parts}", file=sys.stderr)
-    return tables
+    resumed = len(jobs) - len(done.computed) - len(done.failed)
+    if show and resumed:
+        print(f"resumed {resumed} video(s) from {parts}", file=sys.stderr)
+    bad = {id(job) for job, _ in done.failed}
+    sources = [str(job.path) for job in jobs if id(job) not in bad]
+    return done.tables, sources, done.failed
 
 
 def _client(args: argparse.Namespace, n_jobs: int):

@@ -20,12 +20,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError
 from ..storage import atomic_write_bytes
 from ..video.index import build_index
 from .energy import Roi, chunk_bounds, motion_chunk, stitch
 from .table import motion_table
 
-__all__ = ["Progress", "VideoJob", "extract"]
+__all__ = ["Extraction", "Progress", "VideoJob", "extract"]
 
 Progress = Callable[[int, int, int, int], None]  # (videos done, videos, chunks done, chunks)
 
@@ -39,6 +40,10 @@ class VideoJob:
     rois: tuple[Roi, ...]
     threshold: float
     offset_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        # a worker may run in another folder (a `dask worker` started by hand): absolute paths
+        object.__setattr__(self, "path", Path(self.path).absolute())
 
     def part_name(self) -> str:
         """A file name that changes whenever the video or the settings change."""
@@ -60,6 +65,17 @@ class VideoJob:
         return motion_table(self.session, times_ms, values, names, self.offset_s)
 
 
+@dataclass(frozen=True)
+class Extraction:
+    """What :func:`extract` made: the motion table of each video measured (in the jobs' order),
+    the jobs computed in this run (not resumed), and the videos that could not be measured with
+    why (one line each), so one bad file of an archive does not cost the others."""
+
+    tables: list[pd.DataFrame]
+    computed: list[VideoJob]
+    failed: list[tuple[VideoJob, DataError]]
+
+
 def measure(job: VideoJob) -> tuple[np.ndarray, np.ndarray]:
     """``(times_ms, values)`` of one whole video in this process (decode and differencing threads)."""
     index = build_index(job.path)
@@ -73,8 +89,11 @@ def extract(
     client=None,
     chunk_s: float | None = None,
     progress: Progress | None = None,
-) -> tuple[list[pd.DataFrame], list[VideoJob]]:
-    """The motion table of every job (in order) and the jobs that were computed (not resumed).
+) -> Extraction:
+    """The motion table of every job that could be measured, the jobs computed, those that failed.
+
+    A video that cannot be read, or whose ROIs do not fit it (a :class:`~..errors.DataError`), is
+    reported in ``failed`` and the others are measured all the same; any other error stops the run.
 
     Parameters
     ----------
@@ -93,21 +112,31 @@ def extract(
     report = progress or (lambda *a: None)
     report(len(results), len(jobs), 0, 0)
 
+    failed: dict[int, DataError] = {}
+
     def finished(k: int, times_ms: np.ndarray, values: np.ndarray) -> None:
         results[k] = (times_ms, values)
         _save(parts, jobs[k], times_ms, values)
 
     if client is None:
         for done, k in enumerate(todo, 1):
-            finished(k, *measure(jobs[k]))
+            try:
+                measured = measure(jobs[k])
+            except DataError as exc:
+                failed[k] = exc
+            else:
+                finished(k, *measured)  # a part that cannot be written stops the run
             report(len(jobs) - len(todo) + done, len(jobs), done, len(todo))
     else:
-        _on_client(client, jobs, todo, chunk_s, finished, report)
-    tables = [jobs[k].table(*results[k]) for k in range(len(jobs))]
-    return tables, [jobs[k] for k in todo]
+        _on_client(client, jobs, todo, chunk_s, finished, failed, report)
+    return Extraction(
+        [jobs[k].table(*results[k]) for k in range(len(jobs)) if k in results],
+        [jobs[k] for k in todo if k not in failed],
+        [(jobs[k], failed[k]) for k in sorted(failed)],
+    )
 
 
-def _on_client(client, jobs, todo, chunk_s, finished, report) -> None:
+def _on_client(client, jobs, todo, chunk_s, finished, failed, report) -> None:
     from distributed import as_completed
 
     what: dict[str, tuple[int, str]] = {}  # future key -> (job, "index" or "chunk")
@@ -125,7 +154,18 @@ def _on_client(client, jobs, todo, chunk_s, finished, report) -> None:
     resumed = len(jobs) - len(todo)
     for future in tasks:
         k, kind = what.pop(future.key)
-        job, result = jobs[k], future.result()  # a task's error is raised here
+        job = jobs[k]
+        try:
+            result = future.result()  # a task's error is raised here
+        except DataError as exc:
+            if k not in failed:  # the video's first error; its other chunks are dropped
+                failed[k] = exc
+                pending.pop(k, None)
+                videos_done += 1
+            report(resumed + videos_done, len(jobs), chunks_done, n_chunks)
+            continue
+        if k in failed:
+            continue
         if kind == "index":
             bounds = chunk_bounds(result, chunk_s)
             pending[k] = (result, {}, len(bounds))
