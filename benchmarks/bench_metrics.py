@@ -94,26 +94,36 @@ def fresh_metrics(events: pd.DataFrame, scheme) -> pd.DataFrame:
     return session_metrics(events, scheme, by_phase=True)
 
 
-def main() -> None:
-    args = corpus_arguments(__doc__.splitlines()[0])
-    scheme = load_scheme()
+def timed_on_corpus(args, scheme, jobs) -> tuple[pd.DataFrame, dict, dict]:
+    """Write the corpus of ``args`` to a temporary CSV, read it, and time ``pd.read_csv`` of it
+    (the reference, as ``read_csv``) with the jobs ``jobs(path, events, categorical)`` returns,
+    taking turns (:func:`best_of_rounds`). Returns the events read, the best times and results.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "corpus.csv"
         write_corpus(args.sessions, path)
         events = read_events(path, scheme)
-        categorical = with_categories(events)
-        best, results = best_of_rounds(
-            args.repeat,
-            {
-                "read_csv": lambda: pd.read_csv(path),
-                "read_events": lambda: read_events(path, scheme),
-                "metrics": lambda: fresh_metrics(events, scheme),
-                "categorical": lambda: fresh_metrics(categorical, scheme),
-            },
-        )
-        read_csv_s, read_events_s = best["read_csv"], best["read_events"]
-        metrics_s, categorical_s = best["metrics"], best["categorical"]
-        table = results["metrics"]
+        timed = {"read_csv": lambda: pd.read_csv(path)}
+        timed.update(jobs(path, events, with_categories(events)))
+        best, results = best_of_rounds(args.repeat, timed)
+    return events, best, results
+
+
+def main() -> None:
+    args = corpus_arguments(__doc__.splitlines()[0])
+    scheme = load_scheme()
+    events, best, results = timed_on_corpus(
+        args,
+        scheme,
+        lambda path, events, categorical: {
+            "read_events": lambda: read_events(path, scheme),
+            "metrics": lambda: fresh_metrics(events, scheme),
+            "categorical": lambda: fresh_metrics(categorical, scheme),
+        },
+    )
+    read_csv_s, read_events_s = best["read_csv"], best["read_events"]
+    metrics_s, categorical_s = best["metrics"], best["categorical"]
+    table = results["metrics"]
     print(
         json.dumps(
             {

@@ -24,20 +24,14 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_metrics import (  # noqa: E402
-    best_of_rounds,
-    corpus_arguments,
-    with_categories,
-    write_corpus,
-)
+from bench_metrics import corpus_arguments, timed_on_corpus  # noqa: E402
 
-from synchrony_coder import load_scheme, read_events  # noqa: E402
+from synchrony_coder import load_scheme  # noqa: E402
 from synchrony_coder.metrics.text import forget_text_codes  # noqa: E402
 from synchrony_coder.sequential import lag_table, window_table  # noqa: E402
 
@@ -59,19 +53,14 @@ def analysis(events: pd.DataFrame, scheme) -> tuple[pd.DataFrame, pd.DataFrame]:
 def main() -> None:
     args = corpus_arguments(__doc__.splitlines()[0])
     scheme = load_scheme()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "corpus.csv"
-        write_corpus(args.sessions, path)
-        events = read_events(path, scheme)
-        categorical = with_categories(events)
-        best, results = best_of_rounds(
-            args.repeat,
-            {
-                "read_csv": lambda: pd.read_csv(path),
-                "sequential": lambda: analysis(events, scheme),
-                "categorical": lambda: analysis(categorical, scheme),
-            },
-        )
+    events, best, results = timed_on_corpus(
+        args,
+        scheme,
+        lambda _, events, categorical: {
+            "sequential": lambda: analysis(events, scheme),
+            "categorical": lambda: analysis(categorical, scheme),
+        },
+    )
     lags, windows = results["sequential"]
     print(
         json.dumps(

@@ -369,17 +369,11 @@ def write_study_report(
 
 def _groups(table: pd.DataFrame, by: str) -> list[tuple[str, pd.DataFrame]]:
     """The rows of each value of ``by``, values in natural order (``2`` before ``10``)."""
-    values = list(dict.fromkeys(table[by].astype(str)))
-    values.sort(key=lambda v: (0, float(v), v) if _is_number(v) else (1, 0.0, v))
-    return [(v, table[table[by].astype(str) == v]) for v in values]
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    text = table[by].astype(str)
+    number = pd.to_numeric(text, errors="coerce")
+    order = pd.DataFrame({"v": text, "n": number}).drop_duplicates("v")
+    values = order.sort_values(["n", "v"], na_position="last", kind="stable")["v"]
+    return [(v, table[text == v]) for v in values]
 
 
 def _stacked(by: str, parts: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
