@@ -24,7 +24,9 @@ import pandas as pd
 import pytest
 
 from synchrony_coder import load_scheme
-from synchrony_coder.metrics import session_metrics
+from synchrony_coder.metrics import contingency, session_metrics
+from synchrony_coder.metrics.contingency import time_window_table
+from synchrony_coder.metrics.corpus import Windows
 from synchrony_coder.sequential import (
     LAG_COLUMNS,
     WINDOW_COLUMNS,
@@ -418,6 +420,42 @@ def test_window_table_matches_brute_force_for_every_column(corpus, lo, hi, unit,
     zero = table[(table["session"] == "h1") & (table["given"] == "infant_bid:reach")]
     assert zero[["yules_q", "odds_ratio", "adjusted_residual"]].isna().all().all()
     assert not np.isinf(table.select_dtypes("number").to_numpy(dtype=float)).any()
+
+
+@pytest.mark.parametrize("part_words", [1, 3, 1 << 20])
+def test_time_window_table_of_many_windows_against_units_one_by_one(monkeypatch, part_words):
+    """Windows that touch, gaps, empty windows, several windows to a row, given onsets near window
+    ends, point targets and state bouts that span several windows; the bits of a code made a few
+    words at a time (``part_words``) or at once."""
+    monkeypatch.setattr(contingency, "PART_WORDS", part_words)
+    rng = np.random.default_rng(3)
+    u, lo_ms, hi_ms = 100, 150, 1_250
+    edges = np.sort(rng.choice(np.arange(0, 60_000, 10), size=40, replace=False))
+    start, stop = edges[0::2], edges[1::2]
+    stop[::5] = np.minimum(stop[::5], start[::5] + 40)  # windows shorter than a unit
+    start[1::4] = stop[:-1:4]  # windows that touch the one before
+    windows = Windows(start, stop, rng.integers(0, 6, len(start)), 7)  # row 6 has no window
+    given = np.sort(rng.integers(0, 60_000, 300))
+    points = np.sort(rng.integers(0, 60_000, 200))
+    on = np.sort(rng.integers(0, 60_000, 40))
+    bouts = (on, on + rng.integers(1, 9_000, len(on)))
+
+    a, b, c, d = time_window_table(
+        given, points, bouts, windows, lo_ms=lo_ms, hi_ms=hi_ms, unit_ms=u
+    )
+    want = np.zeros((7, 4), dtype=np.int64)
+    for w0, w1, row in zip(start, stop, windows.row, strict=True):
+        inside = [o for o in given if w0 <= o < w1]
+        for k in range(0, 60_100 // u + 1):
+            m2 = (2 * k + 1) * u  # the midpoint, in half-milliseconds
+            if not 2 * w0 <= m2 < 2 * w1:
+                continue
+            g = any(2 * (o + lo_ms) < m2 <= 2 * (o + hi_ms) for o in inside)
+            t = any(k * u <= p < (k + 1) * u for p in points) or any(
+                2 * x <= m2 < 2 * y for x, y in zip(*bouts, strict=True)
+            )
+            want[row, (not g) * 2 + (not t)] += 1  # a, b, c, d
+    np.testing.assert_array_equal(np.stack([a, b, c, d], axis=1), want)
 
 
 def test_metrics_yules_q_is_the_time_window_analysis_of_any_bid_and_response():

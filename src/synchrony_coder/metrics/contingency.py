@@ -11,11 +11,16 @@ bid, target = any response, window (0, W]), and :mod:`synchrony_coder.sequential
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
+
 import numpy as np
 
 from .corpus import Windows, assign_windows, ceil_div, grouped_median, ratio
 
 __all__ = [
+    "TimeUnits",
+    "UnitBits",
     "contingency_metrics",
     "covered_below",
     "merge_intervals",
@@ -172,6 +177,152 @@ def yules_q(
     return two_by_two(*table)["yules_q"]
 
 
+@dataclass(frozen=True)
+class UnitBits:
+    """Units marked by one code: one bit per unit of the analysis windows (made by
+    :class:`TimeUnits`), and how many of each window's units are marked."""
+
+    bits: np.ndarray  # uint64 words
+    per_window: np.ndarray
+
+
+class TimeUnits:
+    """The time units of analysis windows, for the time-window sequential analysis of any given
+    and target code (Bakeman & Quera, 2011, ch. 11; Bakeman, Deckner & Quera, 2005; SCIENCE.md §7).
+
+    Units ``[k·u, (k+1)·u)`` are counted from each session's 0 (the corpus stride is a multiple of
+    u); a unit belongs to a window when its midpoint m lies in it. A unit is *given* when m lies in
+    (o + lo, o + hi] for an onset o of the given code(s) that lies in the same window, *target*
+    when it contains an onset of a point target or m lies in a bout ``[onset, offset)`` of a state
+    target. The units of a code are marked once (:meth:`given`, :meth:`target`) in a bit per unit,
+    each window's units from a new 64-bit word, and the 2 × 2 table of any pair of codes is a few
+    passes over their words (:meth:`cells`).
+    """
+
+    def __init__(self, windows: Windows, unit_ms: int) -> None:
+        u = unit_ms
+        self.windows, self.unit_ms = windows, u
+        self.first = ceil_div(2 * windows.start - u, 2 * u)  # each window's first unit
+        self.last = np.maximum(ceil_div(2 * windows.stop - u, 2 * u), self.first)  # past its last
+        words = ceil_div(self.last - self.first, _WORD)
+        self.word = np.concatenate([[0], np.cumsum(words)])  # each window's first word, then all
+        self._filled = np.flatnonzero(words > 0)
+
+    @classmethod
+    def in_parts(cls, windows: Windows, unit_ms: int) -> list[TimeUnits]:
+        """The units of consecutive runs of the windows, a code's bits of each run taking at most
+        :data:`PART_WORDS` words (a longer window, alone); their tables add up to the windows'."""
+        whole = cls(windows, unit_ms)
+        part = whole.word[:-1] // PART_WORDS
+        if not len(part) or part[-1] == 0:
+            return [whole]
+        cuts = [0, *(np.flatnonzero(part[1:] != part[:-1]) + 1), len(part)]
+        return [
+            cls(
+                Windows(windows.start[i:j], windows.stop[i:j], windows.row[i:j], windows.n_rows),
+                unit_ms,
+            )
+            for i, j in itertools.pairwise(cuts)
+        ]
+
+    def _mark(self, window: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> UnitBits:
+        """The bits of units ``lo … hi − 1`` (unit numbers inside window ``window``)."""
+        shift = self.word[window] * _WORD - self.first[window]
+        bits = _set_bits(int(self.word[-1]), lo + shift, hi + shift)
+        per_window = np.zeros(len(self.first), dtype=np.int64)
+        if len(self._filled):
+            per_window[self._filled] = np.add.reduceat(
+                np.bitwise_count(bits), self.word[self._filled], dtype=np.int64
+            )
+        return UnitBits(bits, per_window)
+
+    def given(self, onsets: np.ndarray, *, lo_ms: int, hi_ms: int) -> UnitBits:
+        """The given units of sorted global onset keys, for the window (lo, hi] after each."""
+        u = self.unit_ms
+        w = assign_windows(self.windows, onsets)
+        o, ow = onsets[w >= 0], w[w >= 0]
+        # units with o + lo < (2k+1)u/2 <= o + hi, clipped to the window's units
+        lo = np.maximum((2 * (o + lo_ms) - u) // (2 * u) + 1, self.first[ow])
+        hi = np.minimum((2 * (o + hi_ms) - u) // (2 * u) + 1, self.last[ow])
+        kept = hi > lo
+        return self._mark(ow[kept], lo[kept], hi[kept])
+
+    def target(
+        self, points: np.ndarray | None, bouts: tuple[np.ndarray, np.ndarray] | None
+    ) -> UnitBits:
+        """The target units of global onset keys of point events (``points``) and of (start,
+        stop) global keys of state events (``bouts``), each cut to the windows it meets."""
+        u = self.unit_ms
+        starts, stops = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        if points is not None:
+            starts.append(points // u)
+            stops.append(points // u + 1)
+        if bouts is not None:
+            starts.append(ceil_div(2 * bouts[0] - u, 2 * u))
+            stops.append(ceil_div(2 * bouts[1] - u, 2 * u))
+        lo, hi = np.concatenate(starts), np.concatenate(stops)
+        # the windows a run of units meets: from the first whose end lies past its start to the
+        # last that begins before its end (one, as a rule)
+        w_lo = np.searchsorted(self.last, lo, side="right")
+        n = np.maximum(np.searchsorted(self.first, hi, side="left") - w_lo, 0)
+        if (n > 1).any():
+            lo, hi, w_lo = np.repeat(lo, n), np.repeat(hi, n), np.repeat(w_lo, n)
+            w_lo += np.arange(len(w_lo)) - np.repeat(np.cumsum(n) - n, n)
+        else:
+            lo, hi, w_lo = lo[n > 0], hi[n > 0], w_lo[n > 0]
+        lo, hi = np.maximum(lo, self.first[w_lo]), np.minimum(hi, self.last[w_lo])
+        kept = hi > lo
+        return self._mark(w_lo[kept], lo[kept], hi[kept])
+
+    def cells(
+        self, given: UnitBits, target: UnitBits
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The 2 × 2 table of units per output row: given and target, given only, target only,
+        neither."""
+        both = np.zeros(len(self.first), dtype=np.int64)
+        if len(self._filled):
+            both[self._filled] = np.add.reduceat(
+                np.bitwise_count(given.bits & target.bits), self.word[self._filled], dtype=np.int64
+            )
+        windows = self.windows
+
+        def per_row(x: np.ndarray) -> np.ndarray:
+            return np.bincount(windows.row, x, minlength=windows.n_rows).astype(np.int64)
+
+        a = per_row(both)
+        b = per_row(given.per_window) - a
+        c = per_row(target.per_window) - a
+        d = per_row(self.last - self.first) - a - b - c
+        return a, b, c, d
+
+
+_WORD = 64  # bits of a word of :class:`UnitBits`
+PART_WORDS = 1 << 20  # 8 MB of bits per code at a time, however long the corpus and small the unit
+_ALL = np.uint64(2**64 - 1)
+
+
+def _set_bits(n_words: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``n_words`` 64-bit words with bits ``lo … hi − 1`` of every run set (bit i is bit i % 64 of
+    word i // 64); runs are not empty, in any order, and may overlap."""
+    bits = np.zeros(n_words, dtype=np.uint64)
+    if not len(lo):
+        return bits
+    first, last = lo // _WORD, (hi - 1) // _WORD
+    head = _ALL << (lo % _WORD).astype(np.uint64)  # the first word's bits from lo on
+    tail = _ALL >> (_WORD - 1 - (hi - 1) % _WORD).astype(np.uint64)  # the last's up to hi − 1
+    one = first == last
+    head[one] &= tail[one]
+    long = last > first + 1  # whole words between: a depth count over the words
+    if long.any():
+        depth = np.cumsum(
+            np.bincount(first[long] + 1, minlength=n_words + 1)
+            - np.bincount(last[long], minlength=n_words + 1)
+        )
+        bits[depth[:n_words] > 0] = _ALL
+    np.bitwise_or.at(bits, np.concatenate([first, last[~one]]), np.concatenate([head, tail[~one]]))
+    return bits
+
+
 def time_window_table(
     given: np.ndarray,
     target_points: np.ndarray | None,
@@ -182,14 +333,7 @@ def time_window_table(
     hi_ms: int,
     unit_ms: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The 2 × 2 table of time units (given × target) of every output row.
-
-    Timed-event sequential analysis (Bakeman & Quera, 2011, ch. 11; Bakeman, Deckner & Quera,
-    2005; SCIENCE.md §7). Units ``[k·u, (k+1)·u)`` are counted from each session's 0 (the corpus
-    stride is a multiple of u); a unit belongs to a window when its midpoint m lies in it. A unit
-    is *given* when m lies in (o + lo, o + hi] for an onset o of the given code(s) that lies in the
-    same window, *target* when it contains an onset of ``target_points`` or m lies in a bout
-    ``[onset, offset)`` of ``target_bouts``.
+    """The 2 × 2 table of time units (given × target) of every output row (:class:`TimeUnits`).
 
     Parameters
     ----------
@@ -209,56 +353,16 @@ def time_window_table(
     (a, b, c, d)
         Per output row: units given and target, given only, target only, neither.
     """
-    u = unit_ms
-    k_first = ceil_div(2 * windows.start - u, 2 * u)
-    k_end = ceil_div(2 * windows.stop - u, 2 * u)
-    n_units = np.maximum(k_end - k_first, 0)
-
-    w = assign_windows(windows, given)
-    o, ow = given[w >= 0], w[w >= 0]
-    # units with o + lo < (2k+1)u/2 <= o + hi, clipped to the window's units
-    lo = np.maximum((2 * (o + lo_ms) - u) // (2 * u) + 1, k_first[ow])
-    hi = np.minimum((2 * (o + hi_ms) - u) // (2 * u), k_end[ow] - 1)
-    kept = hi >= lo
-    given_start, given_stop = merge_intervals(lo[kept], hi[kept] + 1)  # inside their windows
-
-    starts, stops = [], []
-    if target_points is not None and len(target_points):
-        k = target_points // u
-        starts.append(k)
-        stops.append(k + 1)
-    if target_bouts is not None and len(target_bouts[0]):
-        starts.append(ceil_div(2 * target_bouts[0] - u, 2 * u))
-        stops.append(ceil_div(2 * target_bouts[1] - u, 2 * u))
-    if starts:
-        covered = covered_below(*merge_intervals(np.concatenate(starts), np.concatenate(stops)))
-    else:
-        covered = covered_below(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    k_last = np.maximum(k_end, k_first)
-    target = np.where(n_units > 0, covered(k_last) - covered(k_first), 0)
-    # the target units of each given block: its two ends, in one sorted lookup
-    ends = np.empty(2 * len(given_start), dtype=np.int64)
-    ends[0::2], ends[1::2] = given_start, given_stop
-    covered_at = covered(ends)
-    # a window's sum over its blocks (which lie inside it): a difference of running sums
-    first = np.searchsorted(given_start, k_first)
-    last = np.searchsorted(given_start, k_last)
-
-    def per_window(x: np.ndarray) -> np.ndarray:
-        running = np.concatenate([[0], np.cumsum(x)])
-        return running[last] - running[first]
-
-    given_units = per_window(given_stop - given_start)
-    both = per_window(covered_at[1::2] - covered_at[0::2])
-
-    def per_row(x: np.ndarray) -> np.ndarray:
-        return np.bincount(windows.row, x, minlength=windows.n_rows).astype(np.int64)
-
-    a = per_row(both)
-    b = per_row(given_units) - a
-    c = per_row(target) - a
-    d = per_row(n_units) - a - b - c
-    return a, b, c, d
+    parts = [
+        np.stack(
+            units.cells(
+                units.given(given, lo_ms=lo_ms, hi_ms=hi_ms),
+                units.target(target_points, target_bouts),
+            )
+        )
+        for units in TimeUnits.in_parts(windows, unit_ms)
+    ]
+    return tuple(np.sum(parts, axis=0))
 
 
 def two_by_two(a, b, c, d) -> dict[str, np.ndarray]:

@@ -172,7 +172,7 @@ def _arrow_codes(values: pa.ChunkedArray) -> tuple[np.ndarray, pd.Index]:
     if n > 1 and _long_runs(values[:1024]):
         starts = _run_starts(values)
         if len(starts) <= n // 8:
-            codes, uniques = _dictionary(values.take(starts))
+            codes, uniques = _dictionary(_take(values, starts))
             return _read_only(np.repeat(codes, np.diff(np.append(starts, n)))), uniques
     codes, uniques = _dictionary(values)
     return _read_only(codes), uniques
@@ -188,6 +188,19 @@ def _run_starts(values: pa.ChunkedArray) -> np.ndarray:
     differ = pc.fill_null(pc.not_equal(values[1:], values[:-1]), True)
     later = pc.indices_nonzero(differ).to_numpy().astype(np.int64) + 1
     return np.concatenate([np.zeros(min(len(values), 1), dtype=np.int64), later])
+
+
+def _take(values: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
+    """``values.take(rows)`` for sorted ``rows``, chunk by chunk (Arrow's take of a chunked array
+    joins its chunks first: a copy of the whole column)."""
+    bounds = np.cumsum([0] + [len(c) for c in values.chunks])
+    cut = np.searchsorted(rows, bounds)
+    parts = [
+        chunk.take(pa.array(rows[cut[i] : cut[i + 1]] - bounds[i]))
+        for i, chunk in enumerate(values.chunks)
+        if cut[i] < cut[i + 1]
+    ]
+    return pa.chunked_array(parts, type=values.type)
 
 
 def _dictionary(values: pa.ChunkedArray) -> tuple[np.ndarray, pd.Index]:
@@ -225,14 +238,20 @@ def group_ids(events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     Groups are numbered in the order of their first row. Remembered for Arrow-backed columns
     (the ids read-only; the groups a new frame for every caller).
     """
-    arrows = (_arrow_array(events["session"]), _arrow_array(events["coder"]))
+    columns = ("session", "coder")
+    arrows = tuple(_arrow_array(events[c]) for c in columns)
 
     def find() -> tuple[np.ndarray, pd.DataFrame]:
         found = _arrow_group_ids(*arrows) if None not in arrows else None
         if found is None:
-            found = factorize_rows(text_codes(events["session"])[0], text_codes(events["coder"])[0])
-        g, first = found
-        return _read_only(g), events[["session", "coder"]].iloc[first].reset_index(drop=True)
+            g, first = factorize_rows(*(text_codes(events[c])[0] for c in columns))
+            return _read_only(g), events[list(columns)].iloc[first].reset_index(drop=True)
+        g, first = found  # the groups from their first rows, without pandas' take of the table
+        values = {
+            c: pd.Series(_take(a, first), dtype=events[c].dtype)
+            for c, a in zip(columns, arrows, strict=True)
+        }
+        return _read_only(g), pd.DataFrame(values)
 
     if None in arrows:
         return find()
@@ -252,6 +271,6 @@ def _arrow_group_ids(
     if len(starts) > n // 8:
         return None
     run_id, first = factorize_rows(
-        _dictionary(session.take(starts))[0], _dictionary(coder.take(starts))[0]
+        _dictionary(_take(session, starts))[0], _dictionary(_take(coder, starts))[0]
     )
     return np.repeat(run_id, np.diff(np.append(starts, n))), starts[first]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
-from ..metrics.contingency import time_window_table, two_by_two
+from ..metrics.contingency import TimeUnits, UnitBits, two_by_two
 from ..metrics.corpus import Windows, ceil_div, helper
 from ..metrics.table import positive_ms
 from ..scheme import Scheme, load_scheme
@@ -133,49 +134,31 @@ def window_table(
         rows = np.concatenate(parts)
         return rows if len(parts) == 1 else rows[np.argsort(start[rows], kind="stable")]
 
-    # every pair on its own copy of the axis, one after another: one pass answers many pairs
-    span = n_groups * stride
-    given, targets = [], []
-    for p, (g, t) in enumerate(specs):
-        given.append(start[rows_of(g)] + p * span)
-        rows = rows_of(t)
-        if sch.tier(t.tier).is_state:
-            targets.append((None, (start[rows] + p * span, stop[rows] + p * span)))
-        else:
-            targets.append((start[rows] + p * span, None))
+    def given_units(units: TimeUnits, spec: CodeSpec) -> UnitBits:
+        return units.given(start[rows_of(spec)], lo_ms=lo_ms, hi_ms=hi_ms)
 
-    def cells_of(pairs: list[int]) -> np.ndarray:
-        """The 2 × 2 cells of ``pairs`` (a list of pair indices): pairs × groups × 4."""
-        shift = np.repeat(np.array(pairs, dtype=np.int64) * span, n_groups)
-        copies = Windows(
-            np.tile(windows.start, len(pairs)) + shift,
-            np.tile(windows.stop, len(pairs)) + shift,
-            np.arange(len(pairs) * n_groups),
-            len(pairs) * n_groups,
-        )
-        points = [targets[p][0] for p in pairs if targets[p][0] is not None]
-        bouts = [targets[p][1] for p in pairs if targets[p][1] is not None]
-        cells = time_window_table(
-            np.concatenate([given[p] for p in pairs]),
-            np.concatenate(points) if points else None,
-            (np.concatenate([b[0] for b in bouts]), np.concatenate([b[1] for b in bouts]))
-            if bouts
-            else None,
-            copies,
-            lo_ms=lo_ms,
-            hi_ms=hi_ms,
-            unit_ms=unit_ms,
-        )
-        return np.stack(cells, axis=-1).reshape(len(pairs), n_groups, 4)
+    def target_units(units: TimeUnits, spec: CodeSpec) -> UnitBits:
+        rows = rows_of(spec)
+        if sch.tier(spec.tier).is_state:
+            return units.target(None, (start[rows], stop[rows]))
+        return units.target(start[rows], None)
 
-    n_pairs = len(specs)
-    half = (n_pairs + 1) // 2
-    with helper(len(events)) as pool:  # half of the pairs on a second thread
-        later = pool.submit(cells_of, list(range(half, n_pairs))) if half < n_pairs else None
-        cells = cells_of(list(range(half)))
-        if later is not None:
-            cells = np.concatenate([cells, later.result()])
-    cells = cells.transpose(1, 0, 2)
+    # the units of each code once, however many pairs it is in, then the tables of the pairs;
+    # each step's jobs shared with a second thread
+    given_specs = list(dict.fromkeys(g for g, _ in specs))
+    target_specs = list(dict.fromkeys(t for _, t in specs))
+    cells = np.zeros((n_groups, len(specs), 4), dtype=np.int64)
+    with helper(len(events)) as pool:
+        for units in TimeUnits.in_parts(windows, unit_ms):
+            bits = _shared(
+                pool,
+                [partial(given_units, units, g) for g in given_specs]
+                + [partial(target_units, units, t) for t in target_specs],
+            )
+            given = dict(zip(given_specs, bits[: len(given_specs)], strict=True))
+            target = dict(zip(target_specs, bits[len(given_specs) :], strict=True))
+            tables = _shared(pool, [partial(units.cells, given[g], target[t]) for g, t in specs])
+            cells += np.stack([np.stack(t, axis=-1) for t in tables], axis=1)  # groups × pairs × 4
 
     cells, session, coder = pooled_tables(coded, cells, pooled)
     n, p = cells.shape[:2]
@@ -197,6 +180,13 @@ def window_table(
         }
     )
     return table[list(WINDOW_COLUMNS)]
+
+
+def _shared(pool, jobs: list) -> list:
+    """The results of ``jobs`` (calls without arguments), the later half run on ``pool``."""
+    half = len(jobs) // 2
+    later = pool.submit(lambda: [job() for job in jobs[half:]])
+    return [job() for job in jobs[:half]] + later.result()
 
 
 def _column(per_pair: list[str], pair: np.ndarray) -> pd.Categorical:
