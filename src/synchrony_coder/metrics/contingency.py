@@ -296,7 +296,7 @@ class TimeUnits:
         return a, b, c, d
 
 
-_WORD = 64  # bits of a word of :class:`UnitBits`
+_WORD = 64  # bits of a word of :class:`UnitBits` (``>> 6`` and ``& 63`` below divide by it)
 PART_WORDS = 1 << 20  # 8 MB of bits per code at a time, however long the corpus and small the unit
 _ALL = np.uint64(2**64 - 1)
 
@@ -307,19 +307,21 @@ def _set_bits(n_words: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     bits = np.zeros(n_words, dtype=np.uint64)
     if not len(lo):
         return bits
-    first, last = lo // _WORD, (hi - 1) // _WORD
-    head = _ALL << (lo % _WORD).astype(np.uint64)  # the first word's bits from lo on
-    tail = _ALL >> (_WORD - 1 - (hi - 1) % _WORD).astype(np.uint64)  # the last's up to hi − 1
+    end = hi - 1
+    first, last = lo >> 6, end >> 6  # the words of each run's first and last bit
+    head = _ALL << (lo & 63).astype(np.uint64)  # the first word's bits from lo on
+    tail = _ALL >> (~end & 63).astype(np.uint64)  # the last word's bits up to end: 63 − end % 64
     one = first == last
-    head[one] &= tail[one]
-    long = last > first + 1  # whole words between: a depth count over the words
-    if long.any():
-        depth = np.cumsum(
-            np.bincount(first[long] + 1, minlength=n_words + 1)
-            - np.bincount(last[long], minlength=n_words + 1)
-        )
-        bits[depth[:n_words] > 0] = _ALL
-    np.bitwise_or.at(bits, np.concatenate([first, last[~one]]), np.concatenate([head, tail[~one]]))
+    head &= np.where(one, tail, _ALL)
+    np.bitwise_or.at(bits, first, head)
+    two = ~one
+    if two.any():
+        np.bitwise_or.at(bits, last[two], tail[two])
+        long = last - first > 1
+        if long.any():  # the whole words between, once each (merged: at most every word)
+            start, stop = merge_intervals(first[long] + 1, last[long])
+            size = stop - start
+            bits[np.repeat(start - np.cumsum(size) + size, size) + np.arange(size.sum())] = _ALL
     return bits
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["factorize_rows", "forget_text_codes", "group_ids", "text_codes"]
+__all__ = ["code_rows", "factorize_rows", "forget_text_codes", "group_ids", "text_codes"]
 
 
 class _ArrowMemo:
@@ -35,11 +35,12 @@ class _ArrowMemo:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[int, ...], tuple[tuple, Any]] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[tuple, Any]] = OrderedDict()
         self._lock = threading.Lock()  # the helper thread codes columns too
 
-    def get(self, arrays: tuple, compute: Callable[[], Any]) -> Any:
-        key = tuple(id(a) for a in arrays)
+    def get(self, kind: str, arrays: tuple, compute: Callable[[], Any]) -> Any:
+        """The result of ``compute`` of this ``kind`` from these very ``arrays``."""
+        key = (kind, *(id(a) for a in arrays))
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and all(r() is a for r, a in zip(entry[0], arrays, strict=True)):
@@ -61,7 +62,7 @@ class _ArrowMemo:
             self._entries.clear()
 
 
-_MEMO = _ArrowMemo(size=8)  # the tier and code columns and the groups of a few tables
+_MEMO = _ArrowMemo(size=12)  # codes of the text columns, groups and code rows of a few tables
 
 
 def forget_text_codes() -> None:
@@ -162,7 +163,7 @@ def text_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
     arrow = _arrow_array(column)
     if arrow is None:
         return _extension_codes(column.array)
-    return _MEMO.get((arrow,), lambda: _arrow_codes(arrow))
+    return _MEMO.get("codes", (arrow,), lambda: _arrow_codes(arrow))
 
 
 def _arrow_codes(values: pa.ChunkedArray) -> tuple[np.ndarray, pd.Index]:
@@ -204,14 +205,14 @@ def _take(values: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
 
 
 def _dictionary(values: pa.ChunkedArray) -> tuple[np.ndarray, pd.Index]:
-    """Arrow's dictionary encoding as codes (−1: missing) and the values they stand for."""
-    encoded = pc.dictionary_encode(values).unify_dictionaries()
-    if not encoded.num_chunks:
-        return np.zeros(0, dtype=np.int64), pd.Index([], dtype=object)
-    codes = pc.fill_null(
-        pa.chunked_array([c.indices for c in encoded.chunks]).cast(pa.int64()), -1
-    ).to_numpy()
-    return codes, pd.Index(encoded.chunk(0).dictionary.to_pylist(), dtype=object)
+    """Arrow's dictionary encoding as codes (−1: missing) and the values they stand for, of the
+    chunks joined (one dictionary: none to unify, which costs more than the join)."""
+    encoded = pc.dictionary_encode(values.combine_chunks())
+    indices = encoded.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, pd.Index(encoded.dictionary.to_pylist(), dtype=object)
 
 
 def _extension_codes(values) -> tuple[np.ndarray, Any]:
@@ -255,7 +256,7 @@ def group_ids(events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
 
     if None in arrows:
         return find()
-    g, groups = _MEMO.get(arrows, find)
+    g, groups = _MEMO.get("groups", arrows, find)
     return g, groups.copy()
 
 
@@ -274,3 +275,41 @@ def _arrow_group_ids(
         _dictionary(_take(session, starts))[0], _dictionary(_take(coder, starts))[0]
     )
     return np.repeat(run_id, np.diff(np.append(starts, n))), starts[first]
+
+
+def code_rows(
+    events: pd.DataFrame, tier: tuple | None = None, code: tuple | None = None
+) -> tuple[np.ndarray, dict[tuple[str, str], tuple[int, int]]]:
+    """Where the events of each (tier, code) are: ``order`` lists the rows code by code, each
+    code's rows in table order, and ``spans[(tier, code)]`` is the (start, stop) of its part of
+    ``order`` (codes with events only; a row without tier or code is in no part).
+
+    ``tier`` and ``code``: the :func:`text_codes` of those columns, if the caller has them.
+    Remembered for Arrow-backed tier and code columns (``order`` read-only).
+    """
+    columns = (events["tier"], events["code"])
+
+    def find() -> tuple[np.ndarray, dict[tuple[str, str], tuple[int, int]]]:
+        tier_ids, tier_names = tier or text_codes(columns[0])
+        code_ids, code_names = code or text_codes(columns[1])
+        width = len(code_names) + 1
+        pair = (tier_ids + 1) * width + code_ids + 1  # 0 … n_pairs − 1, missing values (−1) too
+        n_pairs = (len(tier_names) + 1) * width
+        # a stable sort of small integers is a radix sort: linear, and keeps the table's order
+        order = np.argsort(pair.astype(np.min_scalar_type(n_pairs)), kind="stable")
+        counts = np.bincount(pair, minlength=n_pairs)
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        spans = {}
+        for p in np.flatnonzero(counts):
+            t, c = divmod(int(p), width)
+            if t and c:
+                spans[(str(tier_names[t - 1]), str(code_names[c - 1]))] = (
+                    int(bounds[p]),
+                    int(bounds[p + 1]),
+                )
+        return _read_only(order), spans
+
+    arrows = tuple(_arrow_array(c) for c in columns)
+    if None in arrows:
+        return find()
+    return _MEMO.get("code rows", arrows, find)

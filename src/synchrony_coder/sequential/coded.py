@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..metrics.corpus import helper, to_ms
-from ..metrics.text import group_ids, text_codes
+from ..metrics.text import code_rows, group_ids, text_codes
 from ..scheme import Scheme
 
 __all__ = [
@@ -86,10 +86,12 @@ def code_spec(text: str | tuple[str, str] | CodeSpec, scheme: Scheme) -> CodeSpe
 
 @dataclass(frozen=True)
 class Coded:
-    """The events of the chosen codes, one array entry per event, in table order."""
+    """The events of the chosen codes, one array entry per event: code by code (in the order of
+    ``codes``), each code's events in table order."""
 
     groups: pd.DataFrame  # session, coder; row i is group i (every group of the table)
     codes: tuple[tuple[str, str], ...]  # (tier, code) of each code index
+    bounds: np.ndarray  # code i's events are entries bounds[i] … bounds[i + 1] − 1
     group: np.ndarray  # group of each event
     code: np.ndarray  # index into ``codes``
     onset: np.ndarray  # ms
@@ -115,40 +117,45 @@ def coded_events(events: pd.DataFrame, scheme: Scheme, codes: list[tuple[str, st
     with helper(len(events)) as pool:
         # Arrow hashes every row of the code column: the longest job, on the helper, while the
         # groups and the tiers (long runs, only the first row of each hashed) are found here
-        code_text = pool.submit(text_codes, events["code"])
+        code = pool.submit(text_codes, events["code"])
         group, groups = group_ids(events)
-        tier, tier_names = text_codes(events["tier"])
-        code, code_names = code_text.result()
-    index = {c: i for i, c in enumerate(codes)}
-    # the code index of every (tier, code) of the table, −1 for a missing value (the last row
-    # and column) or a code not asked for; read flat at tier · width + code, where a missing
-    # tier or code (−1) lands on −1 too, counted from the end
-    width = len(code_names) + 1
-    lookup = np.array(
-        [index.get((str(t), str(c)), -1) for t in [*tier_names, None] for c in [*code_names, None]],
-        dtype=np.int64,
+        order, spans = code_rows(events, tier=text_codes(events["tier"]), code=code.result())
+        parts = [spans.get(c, (0, 0)) for c in codes]
+        rows = np.concatenate([order[a:b] for a, b in parts] + [np.zeros(0, dtype=np.intp)])
+        times = pool.submit(_times_ms, onset_s, offset_s, rows)  # beside each group's T
+        end_s = _ends(group, onset_s, offset_s, len(groups))
+        onset, offset = times.result()
+    sizes = np.array([b - a for a, b in parts], dtype=np.int64)
+    return Coded(
+        groups=groups,
+        codes=tuple(codes),
+        bounds=np.concatenate([[0], np.cumsum(sizes)]),
+        group=group[rows],
+        code=np.repeat(np.arange(len(codes), dtype=np.int64), sizes),
+        onset=onset,
+        offset=offset,
+        end=to_ms(end_s),
     )
-    code = lookup[tier * width + code]
 
-    # T of each group: its latest onset or offset (fmax passes over a point's missing offset),
-    # the largest of each run of the group's rows first (a table comes in blocks)
-    end_s = np.zeros(len(groups))
+
+def _times_ms(onset_s: np.ndarray, offset_s: np.ndarray, rows: np.ndarray):
+    """Onsets and offsets of ``rows`` in ms (as :func:`~..metrics.corpus.to_ms`; onsets are
+    finite), −1 for no offset."""
+    offset = np.rint(offset_s[rows] * 1000.0)
+    offset[np.isnan(offset)] = -1
+    return np.rint(onset_s[rows] * 1000.0).astype(np.int64), offset.astype(np.int64)
+
+
+def _ends(group: np.ndarray, onset_s: np.ndarray, offset_s: np.ndarray, n: int) -> np.ndarray:
+    """T of each of the ``n`` groups, s: its latest onset or offset (fmax passes over a point's
+    missing offset), the largest of each run of the group's rows first (a table comes in blocks)."""
+    end_s = np.zeros(n)
     if len(group):
         runs = np.flatnonzero(group[1:] != group[:-1]) + 1
         runs = np.concatenate([[0], runs])
         latest = np.maximum.reduceat(np.fmax(onset_s, offset_s), runs)
         np.maximum.at(end_s, group[runs], latest)
-    keep = np.flatnonzero(code >= 0)  # the few rows of the codes asked for are converted
-    offset_s = offset_s[keep]
-    return Coded(
-        groups=groups,
-        codes=tuple(codes),
-        group=group[keep],
-        code=code[keep],
-        onset=to_ms(onset_s[keep]),
-        offset=np.where(np.isnan(offset_s), -1, to_ms(offset_s)),
-        end=to_ms(end_s),
-    )
+    return end_s
 
 
 def tier_codes(scheme: Scheme, tiers: list[str]) -> list[tuple[str, str]]:
@@ -162,8 +169,11 @@ def tier_codes(scheme: Scheme, tiers: list[str]) -> list[tuple[str, str]]:
 
 
 def labels(names, codes: np.ndarray) -> pd.Categorical:
-    """A text column of many rows from few ``names``: a categorical (cheap to build and store)."""
-    return pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object))
+    """A text column of many rows from few ``names``: a categorical (cheap to build and store);
+    ``codes`` are valid indices into ``names``."""
+    return pd.Categorical.from_codes(
+        codes, categories=pd.Index(list(names), dtype=object), validate=False
+    )
 
 
 def pooled_tables(
@@ -178,9 +188,10 @@ def pooled_tables(
     coder_id, coder_names = pd.factorize(coded.groups["coder"], sort=False)
     # a session name may recur across coders: one category per distinct name
     session_id, session_names = pd.factorize(coded.groups["session"], sort=False)
-    session_names = list(session_names)
+    session_names = session_names.to_list()
     if pooled and n_groups:
-        by_coder = np.argsort(coder_id, kind="stable")
+        ordered = bool((coder_id[1:] >= coder_id[:-1]).all())  # one coder, or coders in blocks
+        by_coder = slice(None) if ordered else np.argsort(coder_id, kind="stable")
         first = np.searchsorted(coder_id[by_coder], np.arange(len(coder_names)))
         summed = np.add.reduceat(tables[by_coder], first, axis=0)
         tables = np.concatenate([tables, summed])

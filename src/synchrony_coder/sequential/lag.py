@@ -51,16 +51,21 @@ def event_sequences(coded: Coded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def lag_counts(
-    group: np.ndarray, code: np.ndarray, n_groups: int, n_codes: int, lag: int
+    group: np.ndarray, code: np.ndarray, n_groups: int, n_codes: int, lags: Sequence[int]
 ) -> np.ndarray:
-    """Tallies (n_groups, K, K): position i with a position i + lag in the same group gives one
-    tally in (code at i, code at i + lag)."""
+    """Tallies (n_groups, lags, K, K): position i with a position i + lag in the same group gives
+    one tally in (code at i, code at i + lag) of that lag's table."""
     k = n_codes
-    if len(group) <= lag:
-        return np.zeros((n_groups, k, k), dtype=np.int64)
-    same = group[lag:] == group[:-lag]
-    cell = (group[:-lag][same] * k + code[:-lag][same]) * k + code[lag:][same]
-    return np.bincount(cell, minlength=n_groups * k * k).reshape(n_groups, k, k)
+    n_cells = n_groups * k * k
+    base = (group * k + code) * k  # the first cell of the row of (group, code at i)
+    counts = np.zeros((n_groups, len(lags), k, k), dtype=np.int64)
+    for i, lag in enumerate(lags):
+        if len(group) <= lag:
+            continue
+        cell = base[:-lag] + code[lag:]
+        cell[group[lag:] != group[:-lag]] = n_cells  # across groups: the tally nobody reads
+        counts[:, i] = np.bincount(cell, minlength=n_cells + 1)[:n_cells].reshape(n_groups, k, k)
+    return counts
 
 
 def lag_table(
@@ -137,9 +142,7 @@ def lag_table(
     coded = coded_events(events, sch, codes)
     k, n_groups = len(codes), coded.n_groups
     group, code, onset = event_sequences(coded)
-    counts = np.stack(
-        [lag_counts(group, code, n_groups, k, lag) for lag in range(1, max_lag + 1)], axis=1
-    )  # (groups, lags, K, K)
+    counts = lag_counts(group, code, n_groups, k, range(1, max_lag + 1))  # (groups, lags, K, K)
     if no_repeats:
         _refuse_repeats(coded, group, code, onset)
 
@@ -154,17 +157,23 @@ def _rows(counts, session, coder, names, structural) -> pd.DataFrame:
     """The tidy rows of tables (tables, lags, K, K), in table × lag × given × target order."""
     n_tables, n_lags, k, _ = counts.shape
 
-    def statistics() -> dict[str, np.ndarray]:
-        stats = cell_statistics(counts)  # every lag's tables at once
+    stats = {c: np.empty(counts.shape) for c in _STATISTICS[1:]}
+
+    def statistics(tables: slice) -> None:
+        """The statistics of some of the tables, every lag's at once, into ``stats``."""
+        part = cell_statistics(counts[tables])
         for lag in range(n_lags):
             if structural[lag].any():
-                s = cell_statistics(counts[:, lag], structural[lag])
+                s = cell_statistics(counts[tables, lag], structural[lag])
                 for c in _STATISTICS:
-                    stats[c][:, lag] = s[c]
-        return stats
+                    part[c][:, lag] = s[c]
+        for c, values in stats.items():
+            values[tables] = part[c]
 
-    with helper(counts.size) as pool:  # the statistics beside the labels
-        stats = pool.submit(statistics)
+    with helper(counts.size) as pool:  # half of the tables' statistics on a second thread
+        half = n_tables // 2
+        later = pool.submit(statistics, slice(half, None))
+        statistics(slice(0, half))
         per_table = n_lags * k * k
         # given, target and lag repeat one pattern per table: tiled, in the small integer type
         # of a categorical's codes (none converted)
@@ -176,9 +185,10 @@ def _rows(counts, session, coder, names, structural) -> pd.DataFrame:
             "given": labels(names, np.tile(given, n_tables * n_lags)),
             "target": labels(names, np.tile(np.arange(k, dtype=small), n_tables * n_lags * k)),
             "lag": np.tile(np.repeat(np.arange(1, n_lags + 1, dtype=np.int64), k * k), n_tables),
-            "count": counts.ravel().astype(np.int64),
+            "count": counts.ravel().astype(np.int64, copy=False),
         }
-        out.update({c: stats.result()[c].ravel() for c in _STATISTICS[1:]})
+        later.result()
+        out.update({c: values.ravel() for c, values in stats.items()})
     return pd.DataFrame(out, copy=False)  # the new columns as they are, not copied into one block
 
 

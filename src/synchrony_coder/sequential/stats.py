@@ -88,21 +88,26 @@ def cell_statistics(x: np.ndarray, structural: np.ndarray | None = None) -> dict
         in the odds ratio's denominator) and in structural-zero cells.
     """
     x = np.asarray(x, dtype=float)
-    rows, cols = x.sum(-1), x.sum(-2)
+    # margins by einsum: a sum over a short last axis is slow in numpy's reductions
+    rows, cols = np.einsum("...gt->...g", x), np.einsum("...gt->...t", x)
     n = rows.sum(-1)[..., None, None]
     row, col = rows[..., :, None], cols[..., None, :]
     # The 2 × 2 collapse from the margins, not from four K × K tables: with a = x, b = x_g+ − x,
     # c = x_+t − x, d = N − x_g+ − x_+t + x, ad − bc = xN − x_g+ x_+t (= N (x − e)), exactly for
-    # counts. Q = (ad − bc)/(ad + bc) is 0/0 = NaN when ad + bc = 0 (then ad = bc = 0).
+    # counts. Q = (ad − bc)/(ad + bc) is 0/0 = NaN when ad + bc = 0 (then ad = bc = 0). Steps
+    # write into arrays made before where they can (the stack of tables is large).
     margins = row * col
     ad_bc = x * n
     ad_bc -= margins
     bc = row - x
     bc *= col - x
     with np.errstate(invalid="ignore", divide="ignore"):
-        yules_q = ad_bc / (2 * bc + ad_bc)
-        bc[bc == 0] = np.nan  # no odds ratio
-        odds_ratio = (ad_bc + bc) / bc
+        yules_q = np.multiply(bc, 2.0)
+        yules_q += ad_bc
+        np.divide(ad_bc, yules_q, out=yules_q)
+        odds_ratio = ad_bc + bc
+        odds_ratio /= bc
+        odds_ratio[bc == 0] = np.nan  # no odds ratio
         out = {
             "count": x,
             "transitional_prob": x / np.where(row > 0, row, np.nan),
@@ -112,13 +117,16 @@ def cell_statistics(x: np.ndarray, structural: np.ndarray | None = None) -> dict
         if structural is None or not np.any(structural):
             # e = x_g+ x_+t / N, and z = (x − e)/√(e (1 − x_g+/N)(1 − x_+t/N)) = (ad − bc)/N ·
             # 1/√(x_g+ (1 − x_g+/N)) · 1/√(x_+t (1 − x_+t/N)) · √N: a product of margins
-            out["expected"] = margins / np.where(n > 0, n, np.nan)
+            margins /= np.where(n > 0, n, np.nan)
+            out["expected"] = margins
             total = n[..., 0]
             spread_g = rows * (1 - rows / total)
             spread_t = cols * (1 - cols / total)
             scale_g = np.where(spread_g > 0, 1 / np.sqrt(spread_g * total), np.nan)
             scale_t = np.where(spread_t > 0, 1 / np.sqrt(spread_t), np.nan)
-            out["adjusted_residual"] = ad_bc * (scale_g[..., :, None] * scale_t[..., None, :])
+            ad_bc *= scale_g[..., :, None]
+            ad_bc *= scale_t[..., None, :]
+            out["adjusted_residual"] = ad_bc
             return out
     expected = fit_quasi_independence(x, ~structural)
     var = expected * (1 - _hat_diagonal(expected))

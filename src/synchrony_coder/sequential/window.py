@@ -113,13 +113,11 @@ def window_table(
         origin, origin + ceil_div(coded.end, unit_ms) * unit_ms, np.arange(n_groups), n_groups
     )
     start = coded.group * stride + coded.onset
-    # the events by code, each code's in onset order: a stable sort of the small code numbers
-    # (a radix sort, linear) keeps the table's order, which is onset order as a rule (files of
-    # one session and coder, each tier by time); otherwise (code, onset) is sorted
-    order = np.argsort(coded.code.astype(np.min_scalar_type(-len(codes))), kind="stable")
-    bounds = np.searchsorted(coded.code[order], np.arange(len(codes) + 1))
-    in_order = start[order]
-    ascending = in_order[1:] >= in_order[:-1]
+    # the events come code by code, each code's in table order, which is onset order as a rule
+    # (files of one session and coder, each tier by time); otherwise (code, onset) is sorted
+    bounds = coded.bounds
+    order = np.arange(len(start))
+    ascending = start[1:] >= start[:-1]
     next_code = bounds[(bounds > 0) & (bounds < len(order))]
     ascending[next_code - 1] = True  # a code's first event follows another code's last
     if not ascending.all():
