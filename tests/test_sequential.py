@@ -387,10 +387,18 @@ PAIRS = [
 
 
 @pytest.mark.parametrize(
-    ("lo", "hi", "unit", "shuffled"),
-    [(0.0, 2.0, 0.1, False), (0.5, 1.25, 0.25, False), (0.0, 2.0, 0.1, True)],
+    ("lo", "hi", "unit", "shuffled", "part_words"),
+    [
+        (0.0, 2.0, 0.1, False, 1 << 20),
+        (0.5, 1.25, 0.25, False, 1 << 20),
+        (0.0, 2.0, 0.1, True, 1 << 20),
+        (0.0, 2.0, 0.1, False, 1),  # the bits of each session made apart
+    ],
 )
-def test_window_table_matches_brute_force_for_every_column(corpus, lo, hi, unit, shuffled):
+def test_window_table_matches_brute_force_for_every_column(
+    monkeypatch, corpus, lo, hi, unit, shuffled, part_words
+):
+    monkeypatch.setattr(contingency, "PART_WORDS", part_words)
     ev = corpus[corpus["session"].isin(["h1", "sim0", "sim1"])]
     if shuffled:  # rows in no order (the analysis sorts them itself)
         ev = ev.sample(frac=1.0, random_state=5)

@@ -199,14 +199,18 @@ class TimeUnits:
     passes over their words (:meth:`cells`).
     """
 
-    def __init__(self, windows: Windows, unit_ms: int) -> None:
+    def __init__(self, windows: Windows, unit_ms: int, part: slice | None = None) -> None:
         u = unit_ms
         self.windows, self.unit_ms = windows, u
+        self.part = part or slice(0, len(windows.start))  # these windows among all (in_parts)
         self.first = ceil_div(2 * windows.start - u, 2 * u)  # each window's first unit
         self.last = np.maximum(ceil_div(2 * windows.stop - u, 2 * u), self.first)  # past its last
         words = ceil_div(self.last - self.first, _WORD)
         self.word = np.concatenate([[0], np.cumsum(words)])  # each window's first word, then all
         self._filled = np.flatnonzero(words > 0)
+        self._row_per_window = windows.n_rows == len(windows.row) and bool(
+            (windows.row == np.arange(len(windows.row))).all()
+        )  # window i is row i: no sums over rows
 
     @classmethod
     def in_parts(cls, windows: Windows, unit_ms: int) -> list[TimeUnits]:
@@ -221,6 +225,7 @@ class TimeUnits:
             cls(
                 Windows(windows.start[i:j], windows.stop[i:j], windows.row[i:j], windows.n_rows),
                 unit_ms,
+                part=slice(i, j),
             )
             for i, j in itertools.pairwise(cuts)
         ]
@@ -236,22 +241,37 @@ class TimeUnits:
             )
         return UnitBits(bits, per_window)
 
-    def given(self, onsets: np.ndarray, *, lo_ms: int, hi_ms: int) -> UnitBits:
-        """The given units of sorted global onset keys, for the window (lo, hi] after each."""
+    def given(
+        self, onsets: np.ndarray, *, lo_ms: int, hi_ms: int, window: np.ndarray | None = None
+    ) -> UnitBits:
+        """The given units of sorted global onset keys, for the window (lo, hi] after each.
+
+        ``window``: the analysis window of each onset, if the caller knows it (an onset may lie
+        at or past its window's end, not before its start).
+        """
         u = self.unit_ms
-        w = assign_windows(self.windows, onsets)
-        o, ow = onsets[w >= 0], w[w >= 0]
+        if window is None:
+            w = assign_windows(self.windows, onsets)
+            o, ow = onsets[w >= 0], w[w >= 0]
+        else:
+            o, ow = onsets, window
         # units with o + lo < (2k+1)u/2 <= o + hi, clipped to the window's units
-        lo = np.maximum((2 * (o + lo_ms) - u) // (2 * u) + 1, self.first[ow])
-        hi = np.minimum((2 * (o + hi_ms) - u) // (2 * u) + 1, self.last[ow])
-        kept = hi > lo
-        return self._mark(ow[kept], lo[kept], hi[kept])
+        return self._mark_in(
+            ow, (2 * (o + lo_ms) - u) // (2 * u) + 1, (2 * (o + hi_ms) - u) // (2 * u) + 1
+        )
 
     def target(
-        self, points: np.ndarray | None, bouts: tuple[np.ndarray, np.ndarray] | None
+        self,
+        points: np.ndarray | None,
+        bouts: tuple[np.ndarray, np.ndarray] | None,
+        window: np.ndarray | None = None,
     ) -> UnitBits:
         """The target units of global onset keys of point events (``points``) and of (start,
-        stop) global keys of state events (``bouts``), each cut to the windows it meets."""
+        stop) global keys of state events (``bouts``), each cut to the windows it meets.
+
+        ``window``: the analysis window of each point, then of each bout, if the caller knows it
+        (each lies in it, or reaches past its end).
+        """
         u = self.unit_ms
         starts, stops = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         if points is not None:
@@ -261,6 +281,8 @@ class TimeUnits:
             starts.append(ceil_div(2 * bouts[0] - u, 2 * u))
             stops.append(ceil_div(2 * bouts[1] - u, 2 * u))
         lo, hi = np.concatenate(starts), np.concatenate(stops)
+        if window is not None:
+            return self._mark_in(window, lo, hi)
         # the windows a run of units meets: from the first whose end lies past its start to the
         # last that begins before its end (one, as a rule)
         w_lo = np.searchsorted(self.last, lo, side="right")
@@ -270,9 +292,13 @@ class TimeUnits:
             w_lo += np.arange(len(w_lo)) - np.repeat(np.cumsum(n) - n, n)
         else:
             lo, hi, w_lo = lo[n > 0], hi[n > 0], w_lo[n > 0]
-        lo, hi = np.maximum(lo, self.first[w_lo]), np.minimum(hi, self.last[w_lo])
+        return self._mark_in(w_lo, lo, hi)
+
+    def _mark_in(self, window: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> UnitBits:
+        """:meth:`_mark` of the units ``lo … hi − 1`` that lie in ``window``."""
+        lo, hi = np.maximum(lo, self.first[window]), np.minimum(hi, self.last[window])
         kept = hi > lo
-        return self._mark(w_lo[kept], lo[kept], hi[kept])
+        return self._mark(window[kept], lo[kept], hi[kept])
 
     def cells(
         self, given: UnitBits, target: UnitBits
@@ -287,6 +313,8 @@ class TimeUnits:
         windows = self.windows
 
         def per_row(x: np.ndarray) -> np.ndarray:
+            if self._row_per_window:
+                return x
             return np.bincount(windows.row, x, minlength=windows.n_rows).astype(np.int64)
 
         a = per_row(both)

@@ -132,14 +132,25 @@ def window_table(
         rows = np.concatenate(parts)
         return rows if len(parts) == 1 else rows[np.argsort(start[rows], kind="stable")]
 
+    def rows_in(units: TimeUnits, spec: CodeSpec) -> tuple[np.ndarray, np.ndarray]:
+        """The spec's events in the windows of ``units``, and the window of each (its group)."""
+        rows = rows_of(spec)
+        group = coded.group[rows]  # in order, as the events are
+        part = units.part
+        if part.start or part.stop < n_groups:
+            cut = slice(np.searchsorted(group, part.start), np.searchsorted(group, part.stop))
+            rows, group = rows[cut], group[cut] - part.start
+        return rows, group
+
     def given_units(units: TimeUnits, spec: CodeSpec) -> UnitBits:
-        return units.given(start[rows_of(spec)], lo_ms=lo_ms, hi_ms=hi_ms)
+        rows, window = rows_in(units, spec)
+        return units.given(start[rows], lo_ms=lo_ms, hi_ms=hi_ms, window=window)
 
     def target_units(units: TimeUnits, spec: CodeSpec) -> UnitBits:
-        rows = rows_of(spec)
+        rows, window = rows_in(units, spec)
         if sch.tier(spec.tier).is_state:
-            return units.target(None, (start[rows], stop[rows]))
-        return units.target(start[rows], None)
+            return units.target(None, (start[rows], stop[rows]), window)
+        return units.target(start[rows], None, window)
 
     # the units of each code once, however many pairs it is in, then the tables of the pairs;
     # each step's jobs shared with a second thread
