@@ -151,7 +151,7 @@ def test_remembered_codes_are_shared_read_only_and_bounded(table):
     assert again is codes  # remembered, not coded again
     with pytest.raises(ValueError):
         codes[0] = 1
-    g, groups = group_ids(events)
+    g, groups, _ = group_ids(events)
     groups.loc[0, "session"] = "edited"  # a caller's own copy
     assert group_ids(events)[1].loc[0, "session"] == table.loc[0, "session"]
     for _ in range(3 * _MEMO._size):  # tables come and go: no more than `size` entries stay

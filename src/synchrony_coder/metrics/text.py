@@ -233,38 +233,41 @@ def _extension_codes(values) -> tuple[np.ndarray, Any]:
     return codes.astype(np.int64, copy=False), uniques
 
 
-def group_ids(events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """The (session, coder) group of every row, and the groups (``session, coder``) in order.
+def group_ids(events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    """The (session, coder) group of every row, the groups (``session, coder``) in order, and
+    the rows where a run of one group's rows starts (a table comes in blocks).
 
     Groups are numbered in the order of their first row. Remembered for Arrow-backed columns
-    (the ids read-only; the groups a new frame for every caller).
+    (the ids and runs read-only; the groups a new frame for every caller).
     """
     columns = ("session", "coder")
     arrows = tuple(_arrow_array(events[c]) for c in columns)
 
-    def find() -> tuple[np.ndarray, pd.DataFrame]:
+    def find() -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
         found = _arrow_group_ids(*arrows) if None not in arrows else None
         if found is None:
             g, first = factorize_rows(*(text_codes(events[c])[0] for c in columns))
-            return _read_only(g), events[list(columns)].iloc[first].reset_index(drop=True)
-        g, first = found  # the groups from their first rows, without pandas' take of the table
+            groups = events[list(columns)].iloc[first].reset_index(drop=True)
+            runs = np.flatnonzero(np.diff(g, prepend=-1))
+            return _read_only(g), groups, _read_only(runs)
+        g, first, runs = found  # the groups from their first rows, not pandas' take of the table
         values = {
             c: pd.Series(_take(a, first), dtype=events[c].dtype)
             for c, a in zip(columns, arrows, strict=True)
         }
-        return _read_only(g), pd.DataFrame(values)
+        return _read_only(g), pd.DataFrame(values), _read_only(runs)
 
     if None in arrows:
         return find()
-    g, groups = _MEMO.get("groups", arrows, find)
-    return g, groups.copy()
+    g, groups, runs = _MEMO.get("groups", arrows, find)
+    return g, groups.copy(), runs
 
 
 def _arrow_group_ids(
     session: pa.ChunkedArray, coder: pa.ChunkedArray
-) -> tuple[np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """:func:`factorize_rows` of two Arrow columns with long runs, from the rows where either
-    changes (a few per file), or None when their runs are short."""
+    changes (a few per file), and those rows; None when their runs are short."""
     n = len(session)
     if n < 2 or not (_long_runs(session[:1024]) and _long_runs(coder[:1024])):
         return None
@@ -274,7 +277,7 @@ def _arrow_group_ids(
     run_id, first = factorize_rows(
         _dictionary(_take(session, starts))[0], _dictionary(_take(coder, starts))[0]
     )
-    return np.repeat(run_id, np.diff(np.append(starts, n))), starts[first]
+    return np.repeat(run_id, np.diff(np.append(starts, n))), starts[first], starts
 
 
 def code_rows(

@@ -118,12 +118,12 @@ def coded_events(events: pd.DataFrame, scheme: Scheme, codes: list[tuple[str, st
         # Arrow hashes every row of the code column: the longest job, on the helper, while the
         # groups and the tiers (long runs, only the first row of each hashed) are found here
         code = pool.submit(text_codes, events["code"])
-        group, groups = group_ids(events)
+        group, groups, runs = group_ids(events)
         order, spans = code_rows(events, tier=text_codes(events["tier"]), code=code.result())
         parts = [spans.get(c, (0, 0)) for c in codes]
         rows = np.concatenate([order[a:b] for a, b in parts] + [np.zeros(0, dtype=np.intp)])
         times = pool.submit(_times_ms, onset_s, offset_s, rows)  # beside each group's T
-        end_s = _ends(group, onset_s, offset_s, len(groups))
+        end_s = _ends(group, runs, onset_s, offset_s, len(groups))
         onset, offset = times.result()
     sizes = np.array([b - a for a, b in parts], dtype=np.int64)
     return Coded(
@@ -146,14 +146,14 @@ def _times_ms(onset_s: np.ndarray, offset_s: np.ndarray, rows: np.ndarray):
     return np.rint(onset_s[rows] * 1000.0).astype(np.int64), offset.astype(np.int64)
 
 
-def _ends(group: np.ndarray, onset_s: np.ndarray, offset_s: np.ndarray, n: int) -> np.ndarray:
+def _ends(
+    group: np.ndarray, runs: np.ndarray, onset_s: np.ndarray, offset_s: np.ndarray, n: int
+) -> np.ndarray:
     """T of each of the ``n`` groups, s: its latest onset or offset (fmax passes over a point's
-    missing offset), the largest of each run of the group's rows first (a table comes in blocks)."""
+    missing offset), the largest of each run of the group's rows first."""
     end_s = np.zeros(n)
     if len(group):
-        runs = np.flatnonzero(group[1:] != group[:-1]) + 1
-        runs = np.concatenate([[0], runs])
-        latest = np.maximum.reduceat(np.fmax(onset_s, offset_s), runs)
+        latest = np.fmax(np.maximum.reduceat(onset_s, runs), np.fmax.reduceat(offset_s, runs))
         np.maximum.at(end_s, group[runs], latest)
     return end_s
 
