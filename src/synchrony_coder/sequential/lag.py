@@ -31,8 +31,7 @@ _STATISTICS = LAG_COLUMNS[5:]
 
 
 def event_sequences(coded: Coded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every group's events in sequence order: the group and code of each position, and the
-    event (an index into ``coded``'s arrays) at each.
+    """Every group's events in sequence order: (group, code, onset_ms) of each position.
 
     Onset order; ties by the scheme's tier order, then code name (SCIENCE.md §7); a state event
     counts at its onset. Groups follow one another in group order.
@@ -45,10 +44,15 @@ def event_sequences(coded: Coded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rank[tie] = np.arange(len(tie))
     k = max(len(coded.codes), 1)
     span = int(coded.onset.max(initial=0)) + 1
-    # one integer key; a stable sort is quick on the table's runs of sorted onsets
-    key = (coded.group * span + coded.onset) * k + rank[coded.code]
-    order = np.argsort(key, kind="stable")
-    return coded.group[order], coded.code[order], order
+    # one integer key per event (onsets are ≥ 0), sorted as values (quicker than an argsort) and
+    # read back; events with equal keys are alike
+    key = coded.group * (span * k)
+    key += coded.onset * k
+    key += rank[coded.code]
+    key.sort()
+    slot, rank_at = np.divmod(key, k)
+    group, onset = np.divmod(slot, span)
+    return group, np.asarray(tie, dtype=np.int64)[rank_at], onset
 
 
 def lag_counts(
@@ -142,10 +146,10 @@ def lag_table(
     codes = tier_codes(sch, list(tiers))
     coded = coded_events(events, sch, codes)
     k, n_groups = len(codes), coded.n_groups
-    group, code, order = event_sequences(coded)
+    group, code, onset = event_sequences(coded)
     counts = lag_counts(group, code, n_groups, k, range(1, max_lag + 1))  # (groups, lags, K, K)
     if no_repeats:
-        _refuse_repeats(coded, group, code, order)
+        _refuse_repeats(coded, group, code, onset)
 
     counts, session, coder = pooled_tables(coded, counts, pooled)
     structural = np.zeros((max_lag, k, k), dtype=bool)
@@ -193,7 +197,7 @@ def _rows(counts, session, coder, names, structural) -> pd.DataFrame:
     return pd.DataFrame(out, copy=False)  # the new columns as they are, not copied into one block
 
 
-def _refuse_repeats(coded: Coded, group, code, order) -> None:
+def _refuse_repeats(coded: Coded, group, code, onset) -> None:
     same = (group[1:] == group[:-1]) & (code[1:] == code[:-1])
     if not same.any():
         return
@@ -202,6 +206,6 @@ def _refuse_repeats(coded: Coded, group, code, order) -> None:
     tier, name = coded.codes[int(code[i])]
     raise SequentialError(
         f"session {coded.groups['session'].iat[g]}, coder {coded.groups['coder'].iat[g]}: "
-        f"{tier}:{name} at {coded.onset[order[i]] / 1000:.3f} s follows itself, which no-repeats rules out "
+        f"{tier}:{name} at {onset[i] / 1000:.3f} s follows itself, which no-repeats rules out "
         "(merge or recode such events, or analyse without no-repeats)"
     )
