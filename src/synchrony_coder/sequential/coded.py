@@ -140,10 +140,13 @@ def coded_events(events: pd.DataFrame, scheme: Scheme, codes: list[tuple[str, st
 
 def _times_ms(onset_s: np.ndarray, offset_s: np.ndarray, rows: np.ndarray):
     """Onsets and offsets of ``rows`` in ms (as :func:`~..metrics.corpus.to_ms`; onsets are
-    finite), −1 for no offset."""
-    offset = np.rint(offset_s[rows] * 1000.0)
+    finite), −1 for no offset; worked on in the copies the rows' gathers make."""
+    onset, offset = onset_s[rows], offset_s[rows]
+    for ms in (onset, offset):
+        ms *= 1000.0
+        np.rint(ms, out=ms)
     offset[np.isnan(offset)] = -1
-    return np.rint(onset_s[rows] * 1000.0).astype(np.int64), offset.astype(np.int64)
+    return onset.astype(np.int64), offset.astype(np.int64)
 
 
 def _ends(
