@@ -166,14 +166,14 @@ def _rows(counts, session, coder, names, structural) -> pd.DataFrame:
 
     def statistics(tables: slice) -> None:
         """The statistics of some of the tables, every lag's at once, into ``stats``."""
-        part = cell_statistics(counts[tables])
+        cell_statistics(counts[tables], out={c: values[tables] for c, values in stats.items()})
         for lag in range(n_lags):
             if structural[lag].any():
-                s = cell_statistics(counts[tables, lag], structural[lag])
-                for c in _STATISTICS:
-                    part[c][:, lag] = s[c]
-        for c, values in stats.items():
-            values[tables] = part[c]
+                cell_statistics(
+                    counts[tables, lag],
+                    structural[lag],
+                    out={c: values[tables, lag] for c, values in stats.items()},
+                )
 
     with helper(counts.size) as pool:  # half of the tables' statistics on a second thread
         half = n_tables // 2

@@ -69,7 +69,9 @@ def _hat_diagonal(expected: np.ndarray) -> np.ndarray:
     return expected * (pg + pt + 2 * p[..., :k, k:])
 
 
-def cell_statistics(x: np.ndarray, structural: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def cell_statistics(
+    x: np.ndarray, structural: np.ndarray | None = None, out: dict | None = None
+) -> dict[str, np.ndarray]:
     """Every cell's statistics for a stack of lag tables.
 
     Parameters
@@ -78,6 +80,8 @@ def cell_statistics(x: np.ndarray, structural: np.ndarray | None = None) -> dict
         Counts, shape (…, K, K): given (row) × target (column).
     structural
         K × K booleans, True for structural zeros (cells that cannot occur), or None.
+    out
+        Arrays shaped like ``x`` to write some of the statistics into (by name), if any.
 
     Returns
     -------
@@ -88,6 +92,10 @@ def cell_statistics(x: np.ndarray, structural: np.ndarray | None = None) -> dict
         in the odds ratio's denominator) and in structural-zero cells.
     """
     x = np.asarray(x, dtype=float)
+    out = dict(out or {})
+    for key in ("expected", "transitional_prob", "adjusted_residual", "yules_q", "odds_ratio"):
+        out.setdefault(key, np.empty(x.shape))
+    out["count"] = x
     # margins by einsum: a sum over a short last axis is slow in numpy's reductions
     rows, cols = np.einsum("...gt->...g", x), np.einsum("...gt->...t", x)
     n = rows.sum(-1)[..., None, None]
@@ -95,44 +103,37 @@ def cell_statistics(x: np.ndarray, structural: np.ndarray | None = None) -> dict
     # The 2 × 2 collapse from the margins, not from four K × K tables: with a = x, b = x_g+ − x,
     # c = x_+t − x, d = N − x_g+ − x_+t + x, ad − bc = xN − x_g+ x_+t (= N (x − e)), exactly for
     # counts. Q = (ad − bc)/(ad + bc) is 0/0 = NaN when ad + bc = 0 (then ad = bc = 0). Steps
-    # write into arrays made before where they can (the stack of tables is large).
+    # write into arrays made before (the stack of tables is large).
     margins = row * col
     ad_bc = x * n
     ad_bc -= margins
     bc = row - x
     bc *= col - x
     with np.errstate(invalid="ignore", divide="ignore"):
-        yules_q = np.multiply(bc, 2.0)
+        yules_q = np.multiply(bc, 2.0, out=out["yules_q"])
         yules_q += ad_bc
         np.divide(ad_bc, yules_q, out=yules_q)
-        odds_ratio = ad_bc + bc
+        odds_ratio = np.add(ad_bc, bc, out=out["odds_ratio"])
         odds_ratio /= bc
         odds_ratio[bc == 0] = np.nan  # no odds ratio
-        out = {
-            "count": x,
-            "transitional_prob": x / np.where(row > 0, row, np.nan),
-            "yules_q": yules_q,
-            "odds_ratio": odds_ratio,
-        }
+        np.divide(x, np.where(row > 0, row, np.nan), out=out["transitional_prob"])
         if structural is None or not np.any(structural):
             # e = x_g+ x_+t / N, and z = (x − e)/√(e (1 − x_g+/N)(1 − x_+t/N)) = (ad − bc)/N ·
             # 1/√(x_g+ (1 − x_g+/N)) · 1/√(x_+t (1 − x_+t/N)) · √N: a product of margins
-            margins /= np.where(n > 0, n, np.nan)
-            out["expected"] = margins
+            np.divide(margins, np.where(n > 0, n, np.nan), out=out["expected"])
             total = n[..., 0]
             spread_g = rows * (1 - rows / total)
             spread_t = cols * (1 - cols / total)
             scale_g = np.where(spread_g > 0, 1 / np.sqrt(spread_g * total), np.nan)
             scale_t = np.where(spread_t > 0, 1 / np.sqrt(spread_t), np.nan)
-            ad_bc *= scale_g[..., :, None]
-            ad_bc *= scale_t[..., None, :]
-            out["adjusted_residual"] = ad_bc
+            z = np.multiply(ad_bc, scale_g[..., :, None], out=out["adjusted_residual"])
+            z *= scale_t[..., None, :]
             return out
     expected = fit_quasi_independence(x, ~structural)
     var = expected * (1 - _hat_diagonal(expected))
     z = ratio(x - expected, np.sqrt(np.where(var > 1e-9 * np.maximum(expected, 1), var, 0.0)))
-    out["expected"] = expected
-    out["adjusted_residual"] = z
+    out["expected"][...] = expected
+    out["adjusted_residual"][...] = z
     for key in ("adjusted_residual", "yules_q", "odds_ratio"):
-        out[key] = np.where(structural, np.nan, out[key])
+        out[key][..., structural] = np.nan
     return out
