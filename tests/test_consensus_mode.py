@@ -229,7 +229,7 @@ def test_decisions_made_before_a_crash_are_back(window, qtbot, pair):
     # it starts where the last decision was (the banner's "where you were"), at the first
     # undecided one from there (see the next test), not back at 1
     assert mode.current > 5 and window.isWindowModified()
-    assert "the last run left unsaved (4 changes back)" in mode.bar.title.text()
+    assert "the last run left unsaved (4 edits back)" in mode.bar.title.text()
 
 
 def test_the_timeline_marks_the_current_disagreement_and_whom_the_consensus_follows(

@@ -128,5 +128,6 @@ def test_a_damaged_journal_is_said_when_the_session_opens(window, qtbot, folder)
     open_in(window, qtbot, folder)
     assert codes(window) == 2
     qtbot.waitUntil(window.banner.isVisible)
-    assert "Recovered 2 unsaved change(s)" in window.banner.text()
+    assert "Recovered 2 unsaved edits" in window.banner.text()
+    assert "2 events now differ from coder_ann.csv" in window.banner.text()
     assert "1 damaged line(s) were skipped" in window.banner.text()

@@ -401,12 +401,32 @@ def test_recovery_is_announced(window, qtbot, folder):
     from synchrony_coder.session import add_event
 
     s.apply(add_event(s.events, s.scheme, "infant_bid", "reach", 0.4, 10))
+    added = add_event(s.events, s.scheme, "infant_bid", "gaze", 0.8, 20)
+    s.apply(added)
+    s.apply(added.inverse())  # undone: an edit that leaves one event changed in all
     del s  # crashed without saving
     doc = open_in(window, qtbot, folder)
     assert len(doc.session.events) == 1
     qtbot.waitUntil(window.banner.isVisible)  # a new central widget is shown by a queued event
-    assert "Recovered 1 unsaved change" in window.banner.text()
+    text = window.banner.text()
+    assert "Recovered 3 unsaved edits (undos included)" in text
+    assert "1 event now differs from coder_ann.csv" in text
     assert window.isWindowModified()
+
+
+def test_recovered_edits_that_cancel_out_are_said_to(window, qtbot, folder):
+    s = CodingSession.open(find_session(folder), "ann")
+    from synchrony_coder.session import add_event
+
+    added = add_event(s.events, s.scheme, "infant_bid", "reach", 0.4, 10)
+    s.apply(added)
+    s.apply(added.inverse())
+    del s
+    open_in(window, qtbot, folder)
+    qtbot.waitUntil(window.banner.isVisible)
+    assert "Recovered 2 unsaved edits" in window.banner.text()
+    assert "together they leave the events as coder_ann.csv has them" in window.banner.text()
+    assert not window.isWindowModified()
 
 
 def test_help_overlay_lists_every_key(window, qtbot, folder):

@@ -122,7 +122,7 @@ class ConsensusMode(QObject):
                 return "read-only: " + session.read_only
             return f"started as a copy of {self.names[0]}'s coding (A)"
         if not session.path.exists():
-            return f"the consensus the last run left unsaved ({session.recovered} changes back)"
+            return f"the consensus the last run left unsaved ({session.recovered} edits back)"
         log = log_path(session.spec)
         self._saved, unmatched = logged
         if unmatched:

@@ -333,10 +333,17 @@ class MainWindow(QMainWindow):
                 doc.seek(session.recovered_frame)
             elif session.recovered_time is not None:
                 doc.seek_time(session.recovered_time)
+            edits, differ = session.recovered, session.unsaved_events
+            net = (
+                f"{differ} event{'s' if differ != 1 else ''} now "
+                f"differ{'s' if differ == 1 else ''} from {session.path.name}"
+                if differ
+                else f"together they leave the events as {session.path.name} has them"
+            )
             self.show_banner(
-                f"Recovered {session.recovered} unsaved change(s) from the last run, which ended "
-                f"without saving. They are shown below, at {format_timecode(doc.time)} where you "
-                f"were; press Ctrl+S to save them to {session.path.name}."
+                f"Recovered {edits} unsaved edit{'s' if edits != 1 else ''} (undos included) "
+                f"from the last run, which ended without saving: {net}. They are shown below, at "
+                f"{format_timecode(doc.time)} where you were; press Ctrl+S to save them."
             )
         self.faults = FaultNotices(self, session)
         # a file's problems (a cut-off recording) stay in view: the status bar's message goes

@@ -158,6 +158,11 @@ class CodingSession:
         return self.spec.session
 
     @property
+    def unsaved_events(self) -> int:
+        """How many events differ from the saved CSV (added, changed or deleted since)."""
+        return len(self._unsaved)
+
+    @property
     def dirty(self) -> bool:
         """True when the CSV on disk differs from the events shown, or a note was changed since the
         last save (the journal holds the rest)."""
