@@ -4,9 +4,11 @@ over time units (Bakeman & Quera, 2011, ch. 11), for every window of a corpus at
 Bids and responses are sorted keys on the corpus's global axis (:mod:`.corpus`); each question is
 one ``searchsorted``. The base rate is an exact measure: the set of times followed by a response
 within W is a union of intervals ``[r − W, r)``, whose covered length up to any point is read off a
-cumulative sum. :func:`time_window_table` is the time-window sequential analysis of SCIENCE.md §7
-(any given code, any target code, any window); §3's ``yules_q`` is its special case (given = any
-bid, target = any response, window (0, W]), and :mod:`synchrony_coder.sequential` builds on it.
+cumulative sum. :class:`TimeUnits` is the time-window sequential analysis of SCIENCE.md §7 (any
+given code, any target code, any window): each code's time units are marked once as bits, 64 to a
+word, and the 2 × 2 table of any pair of codes is a few passes over words
+(:func:`time_window_table` for one pair); §3's ``yules_q`` is its special case (given = any bid,
+target = any response, window (0, W]), and :mod:`synchrony_coder.sequential` builds on it.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ table, per session × coder and pooled over sessions (tables summed first):
 
 Modules: :mod:`.coded` (events as arrays, ``tier:code`` names), :mod:`.stats` (cell statistics,
 iterative proportional fitting), :mod:`.lag`, :mod:`.window`, :mod:`.permutation` and
-:mod:`.plots` (heat maps; imports matplotlib). The time-window unit table itself is the metrics'
-(:func:`synchrony_coder.metrics.contingency.time_window_table`), of which §3's ``yules_q`` is a
-special case.
+:mod:`.plots` (heat maps; imports matplotlib). The time units of the windows are the metrics'
+(:class:`synchrony_coder.metrics.contingency.TimeUnits`), of which §3's ``yules_q`` is a special
+case.
 """
 
 from __future__ import annotations
