@@ -158,3 +158,26 @@ def test_remembered_codes_are_shared_read_only_and_bounded(table):
         copy = events.astype({"code": object}).astype({"code": events["code"].dtype})
         text_codes(copy["code"])
     assert len(_MEMO._entries) <= _MEMO._size
+
+
+@pytest.mark.parametrize(("n_tiers", "n_codes"), [(3, 5), (20, 30), (5, 300)])
+def test_code_rows_finds_each_codes_rows_in_table_order(n_tiers, n_codes):
+    """Missing tiers and codes, and pair numbers that fit 8 and 16 bits, against a mask per
+    (tier, code)."""
+    from synchrony_coder.metrics.text import code_rows
+
+    rng = np.random.default_rng(n_codes)
+    t, c = rng.integers(-1, n_tiers, 3000), rng.integers(-1, n_codes, 3000)
+    tiers = np.array([f"t{i}" for i in range(n_tiers)], dtype=object)
+    codes = np.array([f"c{i}" for i in range(n_codes)], dtype=object)
+    events = pd.DataFrame(
+        {"tier": np.where(t < 0, None, tiers[t]), "code": np.where(c < 0, None, codes[c])},
+        dtype=object,
+    )
+    order, spans = code_rows(events)
+    for i in range(n_tiers):
+        for j in range(n_codes):
+            want = np.flatnonzero((t == i) & (c == j))
+            a, b = spans.get((tiers[i], codes[j]), (0, 0))
+            np.testing.assert_array_equal(order[a:b], want)
+    assert sum(b - a for a, b in spans.values()) == ((t >= 0) & (c >= 0)).sum()

@@ -85,7 +85,7 @@ def _read_only(codes: np.ndarray) -> np.ndarray:
     return codes
 
 
-def factorize_rows(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def factorize_rows(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ids of the distinct tuples of integer ``codes`` (from :func:`text_codes`), in order of
     first appearance.
 
@@ -94,8 +94,9 @@ def factorize_rows(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    (ids, first)
-        The id of every row, and the row where each id first appears.
+    (ids, first, starts)
+        The id of every row, the row where each id first appears, and the rows where a run of
+        one id starts.
     """
     n = len(codes[0])
     change = np.ones(n, dtype=bool)
@@ -110,9 +111,9 @@ def factorize_rows(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         values = c if short else c[starts]
         run_id = pd.factorize(run_id * (int(c.max(initial=0)) + 2) + values + 1, sort=False)[0]
     if short:
-        return run_id.astype(np.int64), _first_rows(run_id)
+        return run_id.astype(np.int64), _first_rows(run_id), starts
     ids = np.repeat(run_id, np.diff(np.append(starts, n)))
-    return ids.astype(np.int64), starts[_first_rows(run_id)]
+    return ids.astype(np.int64), starts[_first_rows(run_id)], starts
 
 
 def _first_rows(ids: np.ndarray) -> np.ndarray:
@@ -246,9 +247,8 @@ def group_ids(events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, np.ndarra
     def find() -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
         found = _arrow_group_ids(*arrows) if None not in arrows else None
         if found is None:
-            g, first = factorize_rows(*(text_codes(events[c])[0] for c in columns))
+            g, first, runs = factorize_rows(*(text_codes(events[c])[0] for c in columns))
             groups = events[list(columns)].iloc[first].reset_index(drop=True)
-            runs = np.flatnonzero(np.diff(g, prepend=-1))
             return _read_only(g), groups, _read_only(runs)
         g, first, runs = found  # the groups from their first rows, not pandas' take of the table
         values = {
@@ -274,7 +274,7 @@ def _arrow_group_ids(
     starts = np.union1d(_run_starts(session), _run_starts(coder))
     if len(starts) > n // 8:
         return None
-    run_id, first = factorize_rows(
+    run_id, first, _ = factorize_rows(
         _dictionary(_take(session, starts))[0], _dictionary(_take(coder, starts))[0]
     )
     return np.repeat(run_id, np.diff(np.append(starts, n))), starts[first], starts
@@ -296,10 +296,18 @@ def code_rows(
         tier_ids, tier_names = tier or text_codes(columns[0])
         code_ids, code_names = code or text_codes(columns[1])
         width = len(code_names) + 1
-        pair = (tier_ids + 1) * width + code_ids + 1  # 0 … n_pairs − 1, missing values (−1) too
         n_pairs = (len(tier_names) + 1) * width
-        # a stable sort of small integers is a radix sort: linear, and keeps the table's order
-        order = np.argsort(pair.astype(np.min_scalar_type(n_pairs)), kind="stable")
+        # (tier + 1) · width + code + 1: 0 … n_pairs − 1, missing values (−1) too, made in the
+        # smallest integer type, which a stable sort sorts by radix: linear, in table order
+        pair = np.multiply(
+            tier_ids,
+            width,
+            out=np.empty(len(tier_ids), np.min_scalar_type(n_pairs)),
+            casting="unsafe",
+        )
+        np.add(pair, code_ids, out=pair, casting="unsafe")
+        pair += width + 1
+        order = np.argsort(pair, kind="stable")
         counts = np.bincount(pair, minlength=n_pairs)
         bounds = np.concatenate([[0], np.cumsum(counts)])
         spans = {}
