@@ -157,15 +157,9 @@ def test_the_events_tables_menu_opens_it_for_the_rows_code(window, qtbot, folder
     assert len(window.findChildren(SequentialView)) == 1
 
 
-def test_a_window_with_few_units_with_both_gets_the_caveat_not_the_verdict(qtbot):
-    """One fuss followed by a soothe, 3 other fusses with nothing after them: the 2×2 table's z is
-    far above 1.96 (oracle: ``window_table``) but rests on 1 unit with both, under ``FEW_GIVEN``;
-    the view says so instead of "more often than chance"."""
-    from synchrony_coder.gui.sequential_view import FEW_GIVEN
-
-    rows = [("phase", "play", 0.0, 60.0), ("infant_bid", "fuss", 10.0, None),
-            ("caregiver_response", "soothe", 10.3, None)]  # fmt: skip
-    rows += [("infant_bid", "fuss", 20.0 + 12.0 * k, None) for k in range(3)]
+def _fuss_then_soothe(qtbot, rows) -> tuple[pd.DataFrame, SequentialView]:
+    """Session s1 of coder ann from ``(tier, code, onset, offset)`` rows, and the view of what
+    follows fuss, showing soothe as the time-window target."""
     events = pd.DataFrame(
         [
             {"session": "s1", "coder": "ann", "tier": t, "code": c, "onset_s": on, "offset_s": off}
@@ -175,6 +169,19 @@ def test_a_window_with_few_units_with_both_gets_the_caveat_not_the_verdict(qtbot
     view = SequentialView(events, SCHEME, ("infant_bid", "fuss"))
     qtbot.addWidget(view)
     view.target.setCurrentIndex(view.target.findData("caregiver_response:soothe"))
+    return events, view
+
+
+def test_a_window_with_few_units_with_both_gets_the_caveat_not_the_verdict(qtbot):
+    """One fuss followed by a soothe, 3 other fusses with nothing after them: the 2×2 table's z is
+    far above 1.96 (oracle: ``window_table``) but rests on 1 unit with both, under ``FEW_GIVEN``;
+    the view says so instead of "more often than chance"."""
+    from synchrony_coder.gui.sequential_view import FEW_GIVEN
+
+    rows = [("phase", "play", 0.0, 60.0), ("infant_bid", "fuss", 10.0, None),
+            ("caregiver_response", "soothe", 10.3, None)]  # fmt: skip
+    rows += [("infant_bid", "fuss", 20.0 + 12.0 * k, None) for k in range(3)]
+    events, view = _fuss_then_soothe(qtbot, rows)
     view.window_lo.setValue(0.0)
     view.window_hi.setValue(2.0)
     oracle = window_table(
@@ -195,15 +202,7 @@ def test_a_window_with_few_units_with_both_gets_the_caveat_not_the_verdict(qtbot
         for k in range(8)
         for t, c, d in (("infant_bid", "fuss", 0.0), ("caregiver_response", "soothe", 0.3))
     ]
-    events = pd.DataFrame(
-        [
-            {"session": "s1", "coder": "ann", "tier": t, "code": c, "onset_s": on, "offset_s": off}
-            for t, c, on, off in rows
-        ]
-    )
-    view = SequentialView(events, SCHEME, ("infant_bid", "fuss"))
-    qtbot.addWidget(view)
-    view.target.setCurrentIndex(view.target.findData("caregiver_response:soothe"))
+    events, view = _fuss_then_soothe(qtbot, rows)
     view.window_hi.setValue(1.0)
     qtbot.waitUntil(lambda: "more often than chance" in view.window_verdict.text())
 
