@@ -25,6 +25,26 @@ def has_audio(path: Path) -> bool:
         return False
 
 
+def settle_signal_hooks(obj: QObject) -> None:
+    """Let PyQt find out, here on the GUI thread, that ``obj`` (made from Python) reimplements
+    neither ``connectNotify`` nor ``disconnectNotify``.
+
+    Qt's media thread connects to and disconnects from the player and its audio output (a
+    renderer comes and goes with each play and stop). The first such call on an object made from
+    Python asks Python whether it reimplements the hook, which needs the GIL, while that thread
+    holds one of Qt's signal-slot locks; the GUI thread, which holds the GIL, may be waiting for
+    that very lock (any connection of an object the lock is shared with). That deadlock once froze
+    a test's window as it closed. Once asked, sip keeps the answer for the object, and the media
+    thread's later calls need no GIL.
+    """
+    obj.destroyed.connect(_nothing)
+    obj.destroyed.disconnect(_nothing)
+
+
+def _nothing(*_args) -> None:
+    return None
+
+
 class AudioTrack(QObject):
     """Follows a :class:`PlaybackClock`; exists only for videos with sound."""
 
@@ -35,6 +55,8 @@ class AudioTrack(QObject):
         self.document, self.clock = document, clock
         self.output = QAudioOutput(self)
         self.player = QMediaPlayer(self)
+        for made_here in (self.output, self.player):
+            settle_signal_hooks(made_here)
         self.player.setAudioOutput(self.output)
         self.player.setSource(QUrl.fromLocalFile(str(path)))
         clock.playingChanged.connect(lambda _p: self.sync())
