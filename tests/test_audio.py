@@ -14,10 +14,11 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 pytest.importorskip("PyQt6.QtMultimedia")
+
+from test_gui import talk_video  # noqa: E402
 
 STRESS = r"""
 import sys, time
@@ -53,21 +54,7 @@ print("done")
 
 
 def test_playing_and_stopping_sound_never_deadlocks_the_gui_thread(tmp_path):
-    import av
-
-    path = tmp_path / "talk.mp4"
-    with av.open(str(path), "w") as out:
-        v = out.add_stream("libx264", rate=25)
-        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
-        a = out.add_stream("aac", rate=16000)
-        for _ in range(25):
-            frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
-            out.mux(v.encode(frame))
-        out.mux(v.encode(None))
-        sound = av.AudioFrame.from_ndarray(np.zeros((1, 16000), np.float32), "fltp", "mono")
-        sound.sample_rate, sound.pts = 16000, 0
-        out.mux(a.encode(sound))
-        out.mux(a.encode(None))
+    path = talk_video(tmp_path / "talk.mp4")
     try:
         done = subprocess.run(
             [sys.executable, "-c", STRESS, str(path), "120"],

@@ -203,10 +203,10 @@ def test_the_cameras_share_one_frame_memory_budget(window, qtbot, folder, video)
         whole.close()
 
 
-def test_sound_plays_only_at_normal_speed(window, qtbot, tmp_path):
+def talk_video(path: Path) -> Path:
+    """One second of black 64×48 picture at FPS with one second of silent AAC sound."""
     import av
 
-    path = tmp_path / "talk.mp4"
     with av.open(str(path), "w") as out:
         v = out.add_stream("libx264", rate=FPS)
         v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
@@ -219,6 +219,11 @@ def test_sound_plays_only_at_normal_speed(window, qtbot, tmp_path):
         sound.sample_rate, sound.pts = 16000, 0
         out.mux(a.encode(sound))
         out.mux(a.encode(None))
+    return path
+
+
+def test_sound_plays_only_at_normal_speed(window, qtbot, tmp_path):
+    path = talk_video(tmp_path / "talk.mp4")
     open_in(window, qtbot, path)
     label = window.player.transport.audio
     assert window.audio is not None and label.text() == "sound"
